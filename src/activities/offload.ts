@@ -1,0 +1,161 @@
+import { Context, heartbeat } from '@temporalio/activity';
+import type pg from 'pg';
+import { describeSource, qualified, type ClickHouse } from '../clickhouse/client';
+import type { Settings } from '../config/settings';
+import { tableConfig } from '../config/lookup';
+import { readWatermark } from '../db/watermarks';
+import { findSnapshot, icebergSchemaFromClickHouse, writeDataFiles, type FileIO, type Snapshot } from '../iceberg';
+import { commitAppend } from './commit';
+import { batchOrderBy, batchUpperBound, cycleUpperBound, rangeWhere, watermarkKey, type Bound } from './range';
+import { createTableIfMissing } from './table-setup';
+import type { OffloadTableInput, OffloadTableResult } from './types';
+
+export interface OffloadDeps {
+  settings: Settings;
+  pool: pg.Pool;
+  ch: ClickHouse;
+  io: FileIO;
+  hooks?: TestHooks;
+}
+
+/** Fault-injection points for tests. Never set in production. */
+export interface TestHooks {
+  afterCommit?: (e: { table: string; attempt: number; batch: number }) => void | Promise<void>;
+}
+
+/** Snapshot summary keys that say what each snapshot holds (like Flink's max-committed-checkpoint-id). */
+export const SUMMARY = {
+  offloadId: 'coldtier.offload-id',
+  watermarkFrom: 'coldtier.watermark-from',
+  watermarkTo: 'coldtier.watermark-to',
+  cycleTo: 'coldtier.cycle-to',
+  source: 'coldtier.source',
+} as const;
+
+function activityIdentity(table: string): { offloadId: string; attempt: number } {
+  try {
+    const info = Context.current().info;
+    const wf = info.workflowExecution;
+    return { offloadId: `${wf?.workflowId ?? 'standalone'}/${wf?.runId ?? '-'}/${info.activityId}`, attempt: info.attempt };
+  } catch {
+    // Called outside Temporal (CLI backfill, tests): a fresh id, nothing to replay.
+    return { offloadId: `direct/${table}/${Date.now()}`, attempt: 1 };
+  }
+}
+
+function beat(details: unknown): void {
+  try {
+    heartbeat(details);
+  } catch {
+    // not inside an activity
+  }
+}
+
+const num = (s: Snapshot | undefined, key: string) => Number(s?.summary?.[key] ?? 0);
+
+/**
+ * Offloads the new rows of one table: fixes the cycle's upper bound, then commits bounded batches, each one
+ * Iceberg snapshot + watermark advance in one Postgres transaction. A retry first finds the snapshots its earlier
+ * attempts committed (by offload id in the snapshot summary) and continues from there, so it never commits a range
+ * twice and, when the earlier attempt finished, commits nothing new.
+ */
+export async function offloadTable(deps: OffloadDeps, input: OffloadTableInput): Promise<OffloadTableResult> {
+  const started = Date.now();
+  const { settings, pool, ch, io } = deps;
+  const cfg = tableConfig(settings, input.table);
+  const id = { catalog: settings.catalog.name, namespace: settings.catalog.namespace, table: cfg.name };
+  const { offloadId, attempt } = activityIdentity(cfg.name);
+  const src = qualified(ch, cfg.source).sql;
+
+  const columns = await describeSource(ch, cfg.name, cfg.source);
+  const key = watermarkKey(cfg, columns);
+  const initial = icebergSchemaFromClickHouse(cfg.name, columns);
+  let table = await createTableIfMissing(pool, io, settings.warehouse, id, cfg, initial.schema);
+  const current = table.metadata.schemas.find((s) => s['schema-id'] === table.metadata['current-schema-id']);
+  const { schema, select } = icebergSchemaFromClickHouse(cfg.name, columns, current ? { previous: current } : {});
+  const evolved = current && JSON.stringify(current.fields) !== JSON.stringify(schema.fields) ? schema : undefined;
+
+  const result: OffloadTableResult = {
+    table: cfg.name, status: 'noop', rows: 0, files: 0, bytes: 0, snapshotId: null, commits: 0,
+    watermarkFrom: null, watermarkTo: null, replayed: false, durationMs: 0,
+  };
+
+  // Commits an earlier attempt of this very activity made (newest first).
+  const mine: Snapshot[] = [];
+  for (let s = findSnapshot(table.metadata, (x) => x.summary?.[SUMMARY.offloadId] === offloadId); s; ) {
+    mine.push(s);
+    const parent = s['parent-snapshot-id'];
+    s = parent === undefined ? undefined : findSnapshot(table.metadata, (x) => x['snapshot-id'] === parent && x.summary?.[SUMMARY.offloadId] === offloadId);
+  }
+  for (const s of mine) {
+    result.rows += num(s, 'added-records');
+    result.files += num(s, 'added-data-files');
+    result.bytes += num(s, 'added-files-size');
+    result.commits++;
+  }
+  if (mine.length) {
+    result.replayed = true;
+    result.status = 'committed';
+    result.snapshotId = mine[0]!['snapshot-id'].toString();
+    result.watermarkFrom = JSON.parse(mine[mine.length - 1]!.summary![SUMMARY.watermarkFrom] ?? 'null');
+    result.watermarkTo = JSON.parse(mine[0]!.summary![SUMMARY.watermarkTo] ?? 'null');
+  }
+
+  const wm = await readWatermark(pool, id);
+  let lo = wm?.values ?? null;
+  result.watermarkFrom ??= lo;
+  const cycleTo: Bound | null = mine.length
+    ? (JSON.parse(mine[0]!.summary![SUMMARY.cycleTo]!) as Bound)
+    : await cycleUpperBound(ch, src, key, lo, { bufferSeconds: cfg.lateDataBufferSeconds, windowSeconds: cfg.closedWindowSeconds });
+
+  let batch = 0;
+  while (cycleTo && !sameKey(lo, cycleTo.values)) {
+    const hi = await batchUpperBound(ch, src, key, lo, cycleTo, cfg.batchRows);
+    const where = rangeWhere(key, lo, hi.values);
+    const rows = await ch.arrow(`SELECT ${select.join(', ')} FROM ${src} WHERE ${where.sql}${batchOrderBy(cfg)}`, where.params);
+    beat({ table: cfg.name, stage: 'written-batch', batch, watermark: hi.values, rows: rows.numRows });
+    if (rows.numRows === 0) {
+      // Only possible if rows vanished (TTL) between the bound and the read; nothing to commit, move on.
+      lo = hi.values;
+      continue;
+    }
+    const files = await writeDataFiles(io, table.metadata, rows, targetSize(table.metadata.properties));
+    const committed = await commitAppend(pool, io, table, {
+      id,
+      files,
+      ...(evolved ? { schema: evolved } : {}),
+      summary: {
+        [SUMMARY.offloadId]: offloadId,
+        [SUMMARY.watermarkFrom]: JSON.stringify(lo),
+        [SUMMARY.watermarkTo]: JSON.stringify(hi.values),
+        [SUMMARY.cycleTo]: JSON.stringify(cycleTo),
+        [SUMMARY.source]: cfg.source,
+      },
+      watermark: { columns: key.columns, from: lo, to: hi.values, ts: new Date(Number(BigInt(hi.tsMicros) / 1000n)), offloadId, rows: rows.numRows },
+    });
+    table = committed.table;
+    lo = hi.values;
+    result.status = 'committed';
+    result.rows += rows.numRows;
+    result.files += files.length;
+    result.bytes += files.reduce((a, f) => a + Number(f.file_size_in_bytes), 0);
+    result.snapshotId = committed.prepared.snapshotId.toString();
+    result.commits++;
+    result.watermarkTo = hi.values;
+    beat({ table: cfg.name, stage: 'committed', batch, watermark: hi.values, rows: result.rows });
+    await deps.hooks?.afterCommit?.({ table: cfg.name, attempt, batch });
+    batch++;
+  }
+  result.watermarkTo ??= lo;
+  result.durationMs = Date.now() - started;
+  return result;
+}
+
+function sameKey(a: string[] | null, b: string[]): boolean {
+  return a !== null && a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function targetSize(props: Record<string, string> | undefined): { targetFileSizeBytes?: number } {
+  const v = Number(props?.['write.target-file-size-bytes']);
+  return Number.isFinite(v) && v > 0 ? { targetFileSizeBytes: v } : {};
+}

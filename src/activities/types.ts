@@ -1,0 +1,48 @@
+/** Inputs and results shared by activities and workflows. Plain data only: it travels through Temporal history. */
+
+export type Layer = 'bronze' | 'silver' | 'gold';
+
+export interface PlanOffloadInput {
+  /** Table names to offload; all configured tables when omitted. */
+  tables?: string[];
+}
+
+export interface PlannedTable {
+  table: string;
+  layer: Layer;
+  dependsOn: string[];
+}
+
+export interface OffloadTableInput {
+  table: string;
+}
+
+export interface OffloadTableResult {
+  table: string;
+  /** committed: new rows landed; noop: nothing new; skipped/failed are set by the workflow. */
+  status: 'committed' | 'noop' | 'skipped' | 'failed';
+  rows: number;
+  files: number;
+  bytes: number;
+  /** Snapshot of the last commit of this activity (string: 64-bit ids stay exact). */
+  snapshotId: string | null;
+  commits: number;
+  watermarkFrom: string[] | null;
+  watermarkTo: string[] | null;
+  /** True when a retry found the commits of an earlier attempt and returned them instead of committing again. */
+  replayed: boolean;
+  durationMs: number;
+  /** Why the table was skipped or failed. */
+  reason?: string;
+}
+
+export interface OffloadWorkflowInput {
+  tables?: string[];
+}
+
+export interface OffloadWorkflowResult {
+  status: 'ok' | 'partial' | 'failed';
+  tables: OffloadTableResult[];
+  rows: number;
+  durationMs: number;
+}

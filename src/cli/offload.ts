@@ -1,0 +1,32 @@
+import type { OffloadWorkflowResult } from '../activities/types';
+import type { Settings } from '../config/settings';
+import { connectClient } from '../temporal/connection';
+import { duration, table, watermark } from './format';
+
+export function offloadWorkflowId(now = new Date()): string {
+  return `coldtier-offload-manual-${now.toISOString().replace(/[:.]/g, '-')}`;
+}
+
+export async function startOffload(settings: Settings, opts: { tables?: string[]; wait?: boolean; json?: boolean; workflowId?: string }): Promise<OffloadWorkflowResult | null> {
+  const client = await connectClient(settings.temporal);
+  try {
+    const workflowId = opts.workflowId ?? offloadWorkflowId();
+    const handle = await client.workflow.start('offloadWorkflow', {
+      taskQueue: settings.temporal.taskQueue,
+      workflowId,
+      args: [{ ...(opts.tables ? { tables: opts.tables } : {}) }],
+    });
+    if (!opts.json) console.log(`started offload workflow ${workflowId} on task queue ${settings.temporal.taskQueue}`);
+    if (!opts.wait) return null;
+    const result = (await handle.result()) as OffloadWorkflowResult;
+    console.log(opts.json ? JSON.stringify(result, null, 2) : formatOffload(result));
+    return result;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export function formatOffload(r: OffloadWorkflowResult): string {
+  const rows = r.tables.map((t) => [t.table, t.status, t.rows, t.files, t.bytes, t.snapshotId, watermark(t.watermarkTo), duration(t.durationMs), t.reason ?? (t.replayed ? 'replayed earlier commit' : '')]);
+  return `${table(['table', 'status', 'rows', 'files', 'bytes', 'snapshot', 'new watermark', 'took', 'note'], rows)}\n${r.status}: ${r.rows} rows in ${duration(r.durationMs)}`;
+}

@@ -1,0 +1,98 @@
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { tableFromIPC, type Table } from 'apache-arrow';
+import { describeConnectError } from '../errors';
+import { SourceTableMissingError } from './errors';
+
+export interface ClickHouseSettings {
+  url: string;
+  username: string;
+  password: string;
+  database: string;
+}
+
+type Params = Record<string, unknown>;
+
+/** The hot-tier reader: a ClickHouse server over HTTP(S), or embedded chDB through the client's connection hook. */
+export interface ClickHouse {
+  readonly client: ClickHouseClient;
+  readonly database: string;
+  json<T>(query: string, params?: Params): Promise<T[]>;
+  /** Runs a SELECT and returns the rows as one Arrow table (uncompressed IPC, strings as Utf8). */
+  arrow(query: string, params?: Params): Promise<Table>;
+  command(query: string, params?: Params): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Settings that make ClickHouse's Arrow output decodable by apache-arrow and typed like Iceberg expects. */
+export const ARROW_SETTINGS = {
+  output_format_arrow_compression_method: 'none',
+  output_format_arrow_string_as_string: 1,
+  output_format_arrow_fixed_string_as_fixed_byte_array: 1,
+  output_format_arrow_low_cardinality_as_dictionary: 0,
+} as const;
+
+async function makeClient(s: ClickHouseSettings): Promise<ClickHouseClient> {
+  if (s.url.startsWith('chdb://')) {
+    const path = s.url.slice('chdb://'.length);
+    const { createChdbConnection } = await import('chdb/connection');
+    return createClient({ connection: createChdbConnection({ path }), log: { level: ClickHouseLogLevel.OFF } } as Parameters<typeof createClient>[0]);
+  }
+  // Errors reach the caller as exceptions; the client's own console logging would duplicate them (and may echo queries).
+  return createClient({ url: s.url, username: s.username, password: s.password, database: s.database, request_timeout: 600_000, log: { level: ClickHouseLogLevel.OFF } });
+}
+
+export async function openClickHouse(s: ClickHouseSettings): Promise<ClickHouse> {
+  const target = s.url.replace(/\/\/[^@/]*@/, '//');
+  let client: ClickHouseClient;
+  try {
+    client = await makeClient(s);
+    await (await client.query({ query: 'SELECT 1', format: 'JSONEachRow' })).json();
+  } catch (err) {
+    throw describeConnectError('ClickHouse', 'CLICKHOUSE_URL', target, err);
+  }
+  return {
+    client,
+    database: s.database,
+    async json<T>(query: string, params: Params = {}) {
+      const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
+      return rs.json<T>();
+    },
+    async arrow(query: string, params: Params = {}) {
+      const res = await client.exec({ query: `${query} FORMAT ArrowStream`, query_params: params, clickhouse_settings: { ...ARROW_SETTINGS } });
+      const chunks: Buffer[] = [];
+      for await (const chunk of res.stream) chunks.push(chunk as Buffer);
+      return tableFromIPC(Buffer.concat(chunks));
+    },
+    async command(query: string, params: Params = {}) {
+      await client.command({ query, query_params: params });
+    },
+    close: () => client.close(),
+  };
+}
+
+/** `db.table` with both parts backtick-quoted. Parts are validated identifiers (config schema). */
+export function qualified(ch: { database: string }, source: string): { database: string; table: string; sql: string } {
+  const [database, table] = source.includes('.') ? (source.split('.') as [string, string]) : [ch.database, source];
+  return { database, table, sql: `${quote(database)}.${quote(table)}` };
+}
+
+export function quote(identifier: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(identifier)) throw new Error(`refusing to quote unvalidated identifier ${JSON.stringify(identifier)}`);
+  return `\`${identifier}\``;
+}
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+}
+
+/** Columns of a source table in table order. Throws SourceTableMissingError when it does not exist. */
+export async function describeSource(ch: ClickHouse, tableName: string, source: string): Promise<ColumnInfo[]> {
+  const q = qualified(ch, source);
+  const cols = await ch.json<ColumnInfo>('SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String} ORDER BY position', {
+    db: q.database,
+    t: q.table,
+  });
+  if (!cols.length) throw new SourceTableMissingError(tableName, `${q.database}.${q.table}`);
+  return cols;
+}

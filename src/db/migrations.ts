@@ -1,0 +1,103 @@
+import type pg from 'pg';
+
+/**
+ * Postgres schema, applied in order on every start. Each step is idempotent and recorded in
+ * coldtier_schema_migrations; an advisory lock serialises workers starting at the same time.
+ *
+ * iceberg_tables / iceberg_namespace_properties use exactly the layout of Iceberg Java's JdbcCatalog (V1, with
+ * iceberg_type) and PyIceberg's SqlCatalog, so Spark, Trino, Flink and PyIceberg read our tables with no extra
+ * service. Keeping them in the watermark database is what lets one transaction swap the table metadata and
+ * advance the watermark.
+ */
+const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'jdbc catalog',
+    sql: `
+      CREATE TABLE IF NOT EXISTS iceberg_tables (
+        catalog_name VARCHAR(255) NOT NULL,
+        table_namespace VARCHAR(255) NOT NULL,
+        table_name VARCHAR(255) NOT NULL,
+        metadata_location VARCHAR(1000),
+        previous_metadata_location VARCHAR(1000),
+        iceberg_type VARCHAR(5),
+        PRIMARY KEY (catalog_name, table_namespace, table_name)
+      );
+      CREATE TABLE IF NOT EXISTS iceberg_namespace_properties (
+        catalog_name VARCHAR(255) NOT NULL,
+        namespace VARCHAR(255) NOT NULL,
+        property_key VARCHAR(255) NOT NULL,
+        property_value VARCHAR(1000),
+        PRIMARY KEY (catalog_name, namespace, property_key)
+      );`,
+  },
+  {
+    version: 2,
+    name: 'watermarks',
+    sql: `
+      CREATE TABLE IF NOT EXISTS coldtier_watermarks (
+        catalog_name VARCHAR(255) NOT NULL,
+        table_namespace VARCHAR(255) NOT NULL,
+        table_name VARCHAR(255) NOT NULL,
+        watermark_columns JSONB NOT NULL,
+        watermark_values JSONB NOT NULL,
+        watermark_ts TIMESTAMPTZ NOT NULL,
+        last_offload_id TEXT,
+        last_snapshot_id TEXT,
+        rows_offloaded BIGINT NOT NULL DEFAULT 0,
+        updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        PRIMARY KEY (catalog_name, table_namespace, table_name)
+      );`,
+  },
+  {
+    version: 3,
+    name: 'audit log',
+    sql: `
+      CREATE TABLE IF NOT EXISTS maintenance_audit_log (
+        id BIGSERIAL PRIMARY KEY,
+        run_timestamp TIMESTAMPTZ NOT NULL,
+        workflow_id TEXT,
+        iceberg_table VARCHAR(512) NOT NULL,
+        window_start TIMESTAMPTZ NOT NULL,
+        window_end TIMESTAMPTZ NOT NULL,
+        ch_row_count BIGINT,
+        iceberg_row_count BIGINT,
+        delta_pct DOUBLE PRECISION,
+        status VARCHAR(32) NOT NULL,
+        notes TEXT
+      );
+      CREATE INDEX IF NOT EXISTS maintenance_audit_log_run ON maintenance_audit_log (run_timestamp DESC);`,
+  },
+];
+
+/** An arbitrary constant: the advisory lock key that serialises migrations. */
+const MIGRATION_LOCK = 7_261_532_001;
+
+/** Applies pending migrations. Safe to call from every process on every start. */
+export async function migrate(pool: pg.Pool): Promise<number[]> {
+  const client = await pool.connect();
+  const applied: number[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`CREATE TABLE IF NOT EXISTS coldtier_schema_migrations (
+      version INT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    const done = new Set((await client.query<{ version: number }>('SELECT version FROM coldtier_schema_migrations')).rows.map((r) => r.version));
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(m.sql);
+        await client.query('INSERT INTO coldtier_schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+        await client.query('COMMIT');
+        applied.push(m.version);
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw err;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
+  return applied;
+}

@@ -1,0 +1,75 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startStack } from './devstack';
+import { openClickHouse } from './clickhouse/client';
+import { loadSettings, type Settings } from './config/settings';
+import { createBronzeTable, EXCHANGES, insertTrades } from './feed/synthetic';
+import { createWorker, openServices } from './worker';
+import { startOffload } from './cli/offload';
+import { collectStatus, formatStatus } from './cli/status';
+
+export interface DemoOptions {
+  dir: string;
+  rows: number;
+  keep: boolean;
+}
+
+/**
+ * The embedded default, end to end with no configuration: real Temporal dev server (Web UI on 8233), real Postgres,
+ * embedded chDB with a synthetic feed, a local file warehouse, the worker in this process, one offload.
+ */
+export async function runDemo(o: DemoOptions): Promise<void> {
+  const dir = resolve(o.dir);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const log = (m: string) => console.log(`demo: ${m}`);
+  log(`starting Temporal dev server and Postgres in ${dir} ...`);
+  const stack = await startStack({ dir: `${dir}/stack`, temporal: { port: 7233, uiPort: 8233 }, postgres: true, log });
+  try {
+    const settings: Settings = loadSettings({
+      env: {
+        TEMPORAL_ADDRESS: stack.temporal!.address,
+        DATABASE_URL: stack.postgres!.url,
+        CLICKHOUSE_URL: `chdb://${dir}/chdb`,
+        ICEBERG_WAREHOUSE: `file://${dir}/warehouse`,
+      },
+      configPath: undefined,
+      cwd: dir,
+    });
+    // Rows are inserted before the offload starts, so the late-data buffer is not needed here.
+    for (const t of settings.tables) t.lateDataBufferSeconds = 0;
+
+    const ch = await openClickHouse(settings.clickhouse);
+    const sizes = { binance: o.rows, kraken: Math.ceil(o.rows / 10), coinbase: Math.ceil(o.rows / 4) };
+    for (const ex of EXCHANGES) {
+      await createBronzeTable(ch, `bronze_trades_${ex}`);
+      await insertTrades(ch, `bronze_trades_${ex}`, { rows: sizes[ex], exchange: ex, spreadSeconds: 6 * 3600 });
+    }
+    await ch.close();
+    log(`generated ${Object.entries(sizes).map(([k, v]) => `${v} ${k}`).join(', ')} trades in chDB`);
+
+    const services = await openServices(settings);
+    try {
+      const worker = await createWorker(settings, { services, identity: 'coldtier-demo' });
+      const workflowId = `coldtier-offload-demo-${Date.now()}`;
+      await worker.runUntil(startOffload(settings, { wait: true, workflowId }));
+      console.log(`\n${formatStatus(await collectStatus(settings, services))}\n`);
+      console.log(`Temporal Web UI:  ${stack.temporal!.uiUrl}/namespaces/default/workflows/${workflowId}`);
+      console.log(`Iceberg tables:   ${dir}/warehouse/${settings.catalog.namespace}/ (catalog "${settings.catalog.name}" in ${stack.postgres!.url.replace(/:[^:@/]*@/, ':***@')})`);
+      console.log(`Read them:        SELECT count() FROM icebergLocal('${dir}/warehouse/${settings.catalog.namespace}/bronze_trades_binance')  -- chDB / clickhouse-local`);
+      if (o.keep) {
+        console.log('\nthe stack keeps running; press Ctrl-C to stop');
+        await new Promise<void>((res) => {
+          process.once('SIGINT', res);
+          process.once('SIGTERM', res);
+        });
+      } else {
+        console.log('\n(run `npm run demo -- --keep` to keep the Web UI up after the run)');
+      }
+    } finally {
+      await services.close();
+    }
+  } finally {
+    await stack.stop();
+  }
+}

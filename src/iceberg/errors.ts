@@ -1,0 +1,73 @@
+// Every error thrown on purpose by src/iceberg is an IcebergError, so callers
+// can map the permanent ones (schema, type, path, argument problems) to
+// non-retryable Temporal failures by class, and let I/O errors retry.
+
+/** Base class for errors thrown by the Iceberg writer. Messages start with "iceberg". */
+export class IcebergError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Thrown by joinUri / FileIO when a path would escape its base or has an unsupported scheme. */
+export class IcebergPathError extends IcebergError {
+  constructor(readonly uri: string, reason: string, options?: { cause?: unknown }) {
+    super(`iceberg path error for ${JSON.stringify(uri)}: ${reason}`, options);
+  }
+}
+
+/** Thrown by FileIO implementations when a storage call fails; `cause` keeps the original error. */
+export class FileIOError extends IcebergError {
+  constructor(readonly uri: string, readonly operation: string, options?: { cause?: unknown }) {
+    const detail = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`iceberg file io ${operation} failed for ${uri}${detail}`, options);
+  }
+}
+
+/** Thrown by icebergSchemaFromClickHouse when a ClickHouse column type has no lossless Iceberg mapping. Permanent. */
+export class UnsupportedTypeError extends IcebergError {
+  constructor(
+    readonly table: string,
+    readonly column: string,
+    readonly clickhouseType: string,
+    hint: string,
+  ) {
+    super(`iceberg schema for ${table}: column ${column} has unsupported ClickHouse type ${clickhouseType}; ${hint}`);
+  }
+}
+
+/** Thrown by icebergSchemaFromClickHouse when the new columns are not a legal evolution of the previous schema. Permanent. */
+export class SchemaEvolutionError extends IcebergError {
+  constructor(readonly table: string, readonly column: string, reason: string) {
+    super(`iceberg schema evolution for ${table}: column ${column}: ${reason}`);
+  }
+}
+
+/** Thrown by parseTableMetadata / readTableMetadata when a file is not valid v1/v2 Iceberg table metadata. */
+export class MetadataParseError extends IcebergError {
+  constructor(readonly fileUri: string, reason: string, options?: { cause?: unknown }) {
+    super(`iceberg metadata ${fileUri} is not valid table metadata: ${reason}`, options);
+  }
+}
+
+/** Thrown by the Avro reader (manifests, manifest lists) on a corrupt or foreign file. */
+export class AvroFormatError extends IcebergError {
+  constructor(readonly fileUri: string, reason: string, options?: { cause?: unknown }) {
+    super(`iceberg avro file ${fileUri} cannot be read: ${reason}`, options);
+  }
+}
+
+/** Thrown by writeDataFiles when the Arrow rows do not match the table schema (missing column, wrong type, nulls in a required column). Permanent. */
+export class DataSchemaMismatchError extends IcebergError {
+  constructor(readonly column: string, reason: string) {
+    super(`iceberg data does not match the table schema at column ${column}: ${reason}`);
+  }
+}
+
+/** Thrown for invalid arguments: empty append, unknown partition source column, bad transform. Permanent. */
+export class IcebergArgumentError extends IcebergError {
+  constructor(reason: string) {
+    super(`iceberg invalid argument: ${reason}`);
+  }
+}

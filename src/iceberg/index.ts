@@ -1,0 +1,31 @@
+// Public API of the Iceberg writer. Everything the rest of coldtier uses is
+// re-exported here; deeper imports are internal.
+
+export * from './errors';
+
+export type { FileInfo, FileIO, S3Settings } from './io/file-io';
+export { createFileIO } from './io/file-io';
+export { joinUri, parseUri } from './io/uri';
+
+export type { IcebergType, ListType, MapType, NestedField, PrimitiveType, Schema, StructType } from './spec/schema';
+export type { PartitionField, PartitionSpec, SortField, SortOrder } from './spec/partition-spec';
+export type { MetadataLogEntry, Snapshot, SnapshotLogEntry, SnapshotRef } from './spec/snapshot';
+export type { PartitionFieldInput, SortFieldInput, TableMetadata } from './spec/table-metadata';
+export { ancestry, currentSchema, currentSnapshot, defaultSpec, findSnapshot, newTableMetadata } from './spec/table-metadata';
+export { parseTableMetadata, serializeTableMetadata } from './spec/metadata-json';
+export type { DataFile, ManifestEntry } from './spec/manifest';
+export type { FieldSummary, ManifestFile } from './spec/manifest-list';
+export type { IcebergValue } from './spec/values';
+export { fromBinary, toBinary } from './spec/values';
+
+export type { ClickHouseColumn, SchemaFromClickHouseOptions } from './schema/from-clickhouse';
+export { icebergSchemaFromClickHouse } from './schema/from-clickhouse';
+
+export type { WriteDataFilesOptions } from './writer/data-writer';
+export { writeDataFiles } from './writer/data-writer';
+
+export type { PreparedCommit, PrepareAppendOptions } from './transaction/append';
+export { cleanupPrepared, prepareAppend } from './transaction/append';
+
+export { newTableLocation, readTableMetadata, writeVersionHint } from './table/metadata-io';
+export { listDataFiles, readManifestEntries, readManifestList } from './table/scan';

@@ -1,0 +1,57 @@
+import { IcebergPathError } from '../errors';
+import { createLocalFileIO } from './local-file-io';
+import { createS3FileIO } from './s3-file-io';
+import { parseUri } from './uri';
+
+export interface FileInfo {
+  uri: string;
+  size: number;
+  lastModified: Date;
+}
+
+/**
+ * Storage behind the Iceberg writer. Iceberg files are write-once, so there is
+ * no update or rename: every name carries a UUID.
+ */
+export interface FileIO {
+  /** Writes the whole object. Local writes are atomic (temp file + rename); S3 uses multipart for large bodies. */
+  write(uri: string, data: Uint8Array): Promise<void>;
+  read(uri: string): Promise<Uint8Array>;
+  exists(uri: string): Promise<boolean>;
+  /** Deletes one object; a missing object is not an error. */
+  delete(uri: string): Promise<void>;
+  /** Recursively lists everything under `prefixUri`, treated as a directory (a trailing `/` is implied). */
+  list(prefixUri: string): Promise<FileInfo[]>;
+}
+
+export interface S3Settings {
+  /** Custom endpoint such as MinIO's `http://127.0.0.1:9000`. @default AWS endpoint for `region` */
+  endpoint?: string;
+  region: string;
+  /** @default the AWS SDK default credential chain */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** Path-style addressing (`endpoint/bucket/key`), needed by MinIO. @default false */
+  forcePathStyle?: boolean;
+  /** Bodies at or above this size are uploaded in parts. @default 16 MiB */
+  multipartThresholdBytes?: number;
+}
+
+/** One FileIO that dispatches on the URI scheme: `s3://` (needs `opts.s3`) and `file://`. */
+export function createFileIO(opts: { s3?: S3Settings }): FileIO {
+  const local = createLocalFileIO();
+  let s3: FileIO | undefined;
+  const pick = (uri: string): FileIO => {
+    if (parseUri(uri).scheme === 'file') return local;
+    if (!opts.s3) throw new IcebergPathError(uri, 'an s3:// URI needs S3 settings in createFileIO({ s3 })');
+    s3 ??= createS3FileIO(opts.s3);
+    return s3;
+  };
+  return {
+    write: (uri, data) => pick(uri).write(uri, data),
+    read: (uri) => pick(uri).read(uri),
+    exists: (uri) => pick(uri).exists(uri),
+    delete: (uri) => pick(uri).delete(uri),
+    list: (prefixUri) => pick(prefixUri).list(prefixUri),
+  };
+}

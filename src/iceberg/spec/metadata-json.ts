@@ -1,0 +1,93 @@
+// Table metadata JSON serde. 64-bit ids are parsed with lossless-json into
+// bigint, because JSON.parse would silently round snapshot ids above 2^53 and
+// a rounded id points at no snapshot (or the wrong one).
+
+import { isLosslessNumber, parse, stringify, type LosslessNumber } from 'lossless-json';
+import { MetadataParseError } from '../errors';
+import type { TableMetadata } from './table-metadata';
+
+/** Keys whose numbers are Iceberg longs that may exceed 2^53. */
+const BIGINT_KEYS = new Set(['snapshot-id', 'parent-snapshot-id', 'current-snapshot-id']);
+
+class UnsafeNumber extends Error {}
+
+function revive(key: string, value: unknown): unknown {
+  if (!isLosslessNumber(value)) return value;
+  const raw = (value as LosslessNumber).value;
+  if (BIGINT_KEYS.has(key) && /^-?\d+$/.test(raw)) return BigInt(raw);
+  const n = Number(raw);
+  if (/^-?\d+$/.test(raw) && !Number.isSafeInteger(n)) throw new UnsafeNumber(`${key}=${raw} exceeds 2^53`);
+  return n;
+}
+
+const REQUIRED: Array<[string, 'string' | 'number' | 'array']> = [
+  ['table-uuid', 'string'],
+  ['location', 'string'],
+  ['last-sequence-number', 'number'],
+  ['last-updated-ms', 'number'],
+  ['last-column-id', 'number'],
+  ['schemas', 'array'],
+  ['current-schema-id', 'number'],
+  ['partition-specs', 'array'],
+  ['default-spec-id', 'number'],
+  ['last-partition-id', 'number'],
+  ['sort-orders', 'array'],
+  ['default-sort-order-id', 'number'],
+];
+
+/** Parses v2 table metadata JSON. Anything else (v1, v3, a foreign or truncated file) → MetadataParseError naming `fileUri`. */
+export function parseTableMetadata(json: string, fileUri: string): TableMetadata {
+  let raw: unknown;
+  try {
+    raw = parse(json, revive);
+  } catch (cause) {
+    throw new MetadataParseError(fileUri, cause instanceof UnsafeNumber ? cause.message : 'not JSON', { cause });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new MetadataParseError(fileUri, 'not a JSON object');
+  const m = raw as Record<string, unknown>;
+  if (m['format-version'] !== 2) {
+    throw new MetadataParseError(fileUri, `format-version ${String(m['format-version'])} is not supported; this writer reads and writes format-version 2 only`);
+  }
+  for (const [key, kind] of REQUIRED) {
+    const v = m[key];
+    const ok = kind === 'array' ? Array.isArray(v) : typeof v === kind;
+    if (!ok) throw new MetadataParseError(fileUri, `required field ${key} is missing or not a ${kind}`);
+  }
+  m.properties ??= {};
+  m.snapshots ??= [];
+  m['snapshot-log'] ??= [];
+  m['metadata-log'] ??= [];
+  const current = m['current-snapshot-id'];
+  if (current === null || current === -1n || current === -1) delete m['current-snapshot-id'];
+  else if (current !== undefined && typeof current !== 'bigint') throw new MetadataParseError(fileUri, 'current-snapshot-id is not an integer');
+  for (const s of m.snapshots as Array<Record<string, unknown>>) {
+    if (typeof s['snapshot-id'] !== 'bigint') throw new MetadataParseError(fileUri, 'a snapshot has no integer snapshot-id');
+    if (s['parent-snapshot-id'] === null) delete s['parent-snapshot-id'];
+    s.summary ??= { operation: 'append' };
+  }
+  // Spec: "Always a main branch reference, even if refs is null" — derive it from current-snapshot-id.
+  if (m.refs === undefined || m.refs === null) {
+    m.refs = m['current-snapshot-id'] === undefined ? {} : { main: { 'snapshot-id': m['current-snapshot-id'], type: 'branch' } };
+  }
+  return m as TableMetadata;
+}
+
+const ORDER = [
+  'format-version', 'table-uuid', 'location', 'last-sequence-number', 'last-updated-ms', 'last-column-id',
+  'current-schema-id', 'schemas', 'default-spec-id', 'partition-specs', 'last-partition-id',
+  'default-sort-order-id', 'sort-orders', 'properties', 'current-snapshot-id', 'refs', 'snapshots',
+  'statistics', 'partition-statistics', 'snapshot-log', 'metadata-log',
+];
+
+/** Serializes with the spec's key order (as Iceberg Java writes it); unknown keys are kept at the end. */
+export function serializeTableMetadata(m: TableMetadata): string {
+  const out: Record<string, unknown> = {};
+  for (const k of ORDER) {
+    if (k === 'current-snapshot-id') out[k] = m[k] ?? -1;
+    else if (m[k] !== undefined) out[k] = m[k];
+  }
+  for (const [k, v] of Object.entries(m)) if (!(k in out) && v !== undefined) out[k] = v;
+  const json = stringify(out);
+  if (json === undefined) throw new MetadataParseError(m.location, 'metadata could not be serialized');
+  return json;
+}

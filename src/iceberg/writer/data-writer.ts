@@ -1,0 +1,140 @@
+// writeDataFiles: Arrow rows → zstd Parquet data files + their manifest
+// metadata (DataFile). Files are only written here; nothing is committed.
+
+import { randomUUID } from 'node:crypto';
+import { Table, tableToIPC } from 'apache-arrow';
+import * as pw from 'parquet-wasm';
+import { conformToSchema } from '../arrow/arrow-schema';
+import type { FileIO } from '../io/file-io';
+import { joinUri } from '../io/uri';
+import type { DataFile } from '../spec/manifest';
+import type { Schema } from '../spec/schema';
+import { currentSchema, defaultSpec, tableProperty, type TableMetadata } from '../spec/table-metadata';
+import { humanPartitionValue, javaUrlEncode } from '../spec/transforms';
+import type { IcebergValue } from '../spec/values';
+import { arrowMetrics, footerMetrics } from './metrics';
+import { bindPartitionSpec, groupByPartition, type PartitionGroup } from './partitioner';
+
+export interface WriteDataFilesOptions {
+  /** Roll to a new file once a file's encoded size reaches this. @default table property write.target-file-size-bytes, else 128 MiB */
+  targetFileSizeBytes?: number;
+  /**
+   * Sort order id to record on the files. Only claim an order the rows really
+   * follow (e.g. the SELECT had the matching ORDER BY). @default 0 (unsorted)
+   */
+  sortOrderId?: number;
+  /** Max rows per Parquet row group. @default 1,048,576 */
+  rowGroupRows?: number;
+  /**
+   * Write with this schema instead of the table's current one: the evolved
+   * schema from icebergSchemaFromClickHouse, which must then also be passed to
+   * prepareAppend({ schema }). @default the table's current schema
+   */
+  schema?: Schema;
+}
+
+function encodeParquet(table: Table, rowGroupRows: number): Uint8Array {
+  // Both arguments are consumed (freed) by writeParquet, so build them per call.
+  const props = new pw.WriterPropertiesBuilder()
+    .setCompression(pw.Compression.ZSTD)
+    .setMaxRowGroupSize(rowGroupRows)
+    .build();
+  return pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(table, 'stream')), props);
+}
+
+/** Rough in-memory size of the rows, used only to size the first file before any compression ratio is known. */
+function arrowBytes(table: Table): number {
+  let total = 0;
+  for (const batch of table.batches) {
+    const stack = [...batch.data.children];
+    while (stack.length) {
+      const d = stack.pop()!;
+      const offsets = d.valueOffsets as Int32Array | undefined;
+      if (offsets && d.values) total += offsets[d.length]! - offsets[0]! + offsets.byteLength;
+      else if (d.values) total += (d.values as Uint8Array).byteLength;
+      stack.push(...d.children);
+    }
+  }
+  return total;
+}
+
+function partitionPath(names: string[], group: PartitionGroup, fields: ReturnType<typeof bindPartitionSpec>): string {
+  return fields
+    .map((f, i) => `${javaUrlEncode(names[i]!)}=${javaUrlEncode(humanPartitionValue(f.transform, f.resultType, group.values[i] ?? null))}`)
+    .join('/');
+}
+
+/**
+ * Writes `rows` (columns named like the current schema, e.g. from the SELECT
+ * list of icebergSchemaFromClickHouse) as Parquet data files under the table's
+ * data location: one file per partition, rolled at the target size. Returns
+ * the files for prepareAppend; on error, files already written are deleted.
+ */
+export async function writeDataFiles(io: FileIO, meta: TableMetadata, rows: Table, opts: WriteDataFilesOptions = {}): Promise<DataFile[]> {
+  if (rows.numRows === 0) return [];
+  const schema = opts.schema ?? currentSchema(meta);
+  const spec = defaultSpec(meta);
+  const target = opts.targetFileSizeBytes ?? Number(tableProperty(meta, 'write.target-file-size-bytes'));
+  const rowGroupRows = opts.rowGroupRows ?? 1024 * 1024;
+  const conformed = conformToSchema(rows, schema);
+  const groups = groupByPartition(conformed, spec, schema);
+  const bound = spec.fields.length ? bindPartitionSpec(spec, schema) : [];
+  const names = spec.fields.map((f) => f.name);
+  const dataLocation = typeof meta.properties['write.data.path'] === 'string' ? meta.properties['write.data.path'] : joinUri(meta.location, 'data');
+  // One operation id per call, a counter per file: Iceberg Java's OutputFileFactory naming.
+  const operationId = randomUUID();
+  let fileCount = 0;
+  let encodedBytesPerRow: number | undefined;
+  const written: DataFile[] = [];
+
+  try {
+    for (const group of groups) {
+      const slices = group.runs.map((r) => conformed.batches[r.batch]!.slice(r.start, r.end));
+      const groupTable = new Table(conformed.schema, slices);
+      const dir = bound.length ? joinUri(dataLocation, partitionPath(names, group, bound)) : dataLocation;
+      const partition: Record<string, IcebergValue | null> = {};
+      names.forEach((n, i) => { partition[n] = group.values[i] ?? null; });
+
+      for (let start = 0; start < group.rows; ) {
+        let take: number;
+        if (encodedBytesPerRow !== undefined) {
+          take = Math.max(1, Math.floor(target / encodedBytesPerRow));
+        } else {
+          const perRow = arrowBytes(groupTable) / group.rows;
+          take = perRow * (group.rows - start) <= target ? group.rows - start : Math.max(1, Math.floor(target / perRow));
+        }
+        // Avoid a tiny trailing file: absorb a remainder under 10% of a file.
+        if (group.rows - (start + take) < take * 0.1) take = group.rows - start;
+        const chunk = groupTable.slice(start, start + take);
+        const bytes = encodeParquet(chunk, rowGroupRows);
+        const uri = joinUri(dir, `00000-0-${operationId}-${String(++fileCount).padStart(5, '0')}.parquet`);
+        await io.write(uri, bytes);
+        const footer = footerMetrics(bytes);
+        const metrics = arrowMetrics(chunk, schema);
+        written.push({
+          content: 0,
+          file_path: uri,
+          file_format: 'PARQUET',
+          spec_id: spec['spec-id'],
+          partition,
+          record_count: chunk.numRows,
+          file_size_in_bytes: bytes.byteLength,
+          column_sizes: footer.column_sizes,
+          value_counts: { ...footer.value_counts, ...metrics.value_counts },
+          null_value_counts: { ...footer.null_value_counts, ...metrics.null_value_counts },
+          nan_value_counts: metrics.nan_value_counts,
+          lower_bounds: metrics.lower_bounds,
+          upper_bounds: metrics.upper_bounds,
+          split_offsets: footer.split_offsets,
+          sort_order_id: opts.sortOrderId ?? 0,
+        });
+        encodedBytesPerRow = bytes.byteLength / chunk.numRows;
+        start += take;
+      }
+    }
+  } catch (err) {
+    await Promise.all(written.map((f) => io.delete(f.file_path).catch(() => undefined)));
+    throw err;
+  }
+  return written;
+}

@@ -1,0 +1,63 @@
+import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
+import type pg from 'pg';
+import { createActivities } from './activities';
+import type { TestHooks } from './activities/offload';
+import { openClickHouse, type ClickHouse } from './clickhouse/client';
+import type { Settings } from './config/settings';
+import { migrate } from './db/migrations';
+import { openPool } from './db/pool';
+import { openFileIO } from './iceberg-io';
+import type { FileIO } from './iceberg';
+import { connectWorker } from './temporal/connection';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+export interface Services {
+  pool: pg.Pool;
+  ch: ClickHouse;
+  io: FileIO;
+  close(): Promise<void>;
+}
+
+/** Opens Postgres (running migrations), ClickHouse and the warehouse, each checked with a clear error. */
+export async function openServices(settings: Settings): Promise<Services> {
+  const pool = await openPool(settings.databaseUrl);
+  try {
+    await migrate(pool);
+    const ch = await openClickHouse(settings.clickhouse);
+    try {
+      const io = await openFileIO(settings);
+      return { pool, ch, io, close: async () => void (await Promise.allSettled([pool.end(), ch.close()])) };
+    } catch (err) {
+      await ch.close();
+      throw err;
+    }
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+}
+
+export interface WorkerOptions {
+  services: Services;
+  identity?: string;
+  hooks?: TestHooks;
+  /** @default settings.temporal.taskQueue */
+  taskQueue?: string;
+}
+
+export async function createWorker(settings: Settings, opts: WorkerOptions): Promise<Worker> {
+  const connection = await connectWorker(settings.temporal);
+  const { pool, ch, io } = opts.services;
+  return Worker.create({
+    connection,
+    namespace: settings.temporal.namespace,
+    taskQueue: opts.taskQueue ?? settings.temporal.taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createActivities({ settings, pool, ch, io, ...(opts.hooks ? { hooks: opts.hooks } : {}) }),
+    ...(opts.identity ? { identity: opts.identity } : {}),
+    // Offloads are I/O + CPU heavy; a 2-core machine does best with a few at a time.
+    maxConcurrentActivityTaskExecutions: 4,
+  });
+}

@@ -1,0 +1,1 @@
+export { offloadWorkflow } from './offload';

@@ -1,0 +1,68 @@
+import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { OffloadTableResult, OffloadWorkflowInput, OffloadWorkflowResult, PlannedTable } from '../activities/types';
+import { layerWaves } from './plan';
+
+const { planOffload } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 5, initialInterval: '1s' },
+});
+
+/** Each table is its own activity: retried with backoff, heartbeating its progress. */
+const { offloadTable } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 8 },
+});
+
+function failureMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+const empty = (p: PlannedTable, status: 'skipped' | 'failed', reason: string): OffloadTableResult => ({
+  table: p.table, status, rows: 0, files: 0, bytes: 0, snapshotId: null, commits: 0,
+  watermarkFrom: null, watermarkTo: null, replayed: false, durationMs: 0, reason,
+});
+
+/**
+ * One offload cycle: bronze tables in parallel, then silver, then gold in parallel. A failed table does not stop
+ * unrelated tables; its dependants are skipped with the reason.
+ */
+export async function offloadWorkflow(input: OffloadWorkflowInput = {}): Promise<OffloadWorkflowResult> {
+  const started = Date.now();
+  const plan = await planOffload({ ...(input.tables ? { tables: input.tables } : {}) });
+  const results = new Map<string, OffloadTableResult>();
+  for (const wave of layerWaves(plan)) {
+    await Promise.all(
+      wave.map(async (p) => {
+        const broken = p.dependsOn.filter((d) => ['failed', 'skipped'].includes(results.get(d)?.status ?? ''));
+        if (broken.length) {
+          results.set(p.table, empty(p, 'skipped', `skipped: depends on ${broken.join(', ')} which did not complete`));
+          return;
+        }
+        try {
+          results.set(p.table, await offloadTable({ table: p.table }));
+        } catch (err) {
+          results.set(p.table, empty(p, 'failed', failureMessage(err)));
+        }
+      }),
+    );
+  }
+  const tables = plan.map((p) => results.get(p.table)!);
+  const failed = tables.filter((t) => t.status === 'failed').length;
+  const out: OffloadWorkflowResult = {
+    status: failed === 0 ? 'ok' : failed === tables.length ? 'failed' : 'partial',
+    tables,
+    rows: tables.reduce((a, t) => a + t.rows, 0),
+    durationMs: Date.now() - started,
+  };
+  if (out.status === 'failed') {
+    throw ApplicationFailure.nonRetryable(
+      `offload ${workflowInfo().workflowId}: every table failed: ${tables.map((t) => `${t.table}: ${t.reason}`).join('; ')}`,
+      'OffloadFailed',
+    );
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+// Test helpers: a real embedded ClickHouse (chDB) per test file, in a temp dir.
+
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { tableFromIPC, type Table } from 'apache-arrow';
+import { createChdbConnection } from 'chdb/connection';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Chdb {
+  client: ClickHouseClient;
+  dir: string;
+  arrow(query: string): Promise<Table>;
+  rows<T>(query: string): Promise<T[]>;
+  command(query: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The settings the writer's select list assumes (see icebergSchemaFromClickHouse). */
+export const ARROW_SETTINGS = { output_format_arrow_compression_method: 'none', output_format_arrow_string_as_string: 1 } as const;
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `coldtier-${prefix}-`));
+}
+
+/**
+ * A warehouse directory chDB's icebergLocal may read: chDB only reads files
+ * under its user_files_path, which is the working directory, so this lives in
+ * the (git-ignored) test/.tmp of the repo the tests run from.
+ */
+export function warehouseDir(prefix: string): string {
+  const root = join(process.cwd(), 'test', '.tmp');
+  mkdirSync(root, { recursive: true });
+  return mkdtempSync(join(root, `${prefix}-`));
+}
+
+export function openChdb(): Chdb {
+  const dir = tempDir('chdb');
+  const client = createClient({ connection: createChdbConnection({ path: dir }) } as never);
+  return {
+    client,
+    dir,
+    async arrow(query) {
+      const res = await client.exec({ query: `${query} FORMAT ArrowStream`, clickhouse_settings: ARROW_SETTINGS as never });
+      const chunks: Buffer[] = [];
+      for await (const c of res.stream) chunks.push(c as Buffer);
+      return tableFromIPC(Buffer.concat(chunks));
+    },
+    async rows<T>(query: string) {
+      const rs = await client.query({ query, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1, output_format_json_quote_decimals: 1 } as never });
+      return (await rs.json()) as T[];
+    },
+    async command(query) {
+      await client.command({ query });
+    },
+    async close() {
+      await client.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Unique table name so concurrent test files never collide. */
+export function randomName(prefix: string): string {
+  return `${prefix}_${Math.random().toString(36).slice(2, 10)}`;
+}
