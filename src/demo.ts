@@ -7,6 +7,7 @@ import { createBronzeTable, EXCHANGES, insertTrades } from './feed/synthetic';
 import { createWorker, openServices } from './worker';
 import { startOffload } from './cli/offload';
 import { collectStatus, formatStatus } from './cli/status';
+import { installLogging } from './logging';
 
 export interface DemoOptions {
   dir: string;
@@ -22,6 +23,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const dir = resolve(o.dir);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  installLogging('WARN');
   const log = (m: string) => console.log(`demo: ${m}`);
   log(`starting Temporal dev server and Postgres in ${dir} ...`);
   const stack = await startStack({ dir: `${dir}/stack`, temporal: { port: 7233, uiPort: 8233 }, postgres: true, log });

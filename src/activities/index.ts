@@ -42,7 +42,7 @@ export function createActivities(deps: ActivityDeps) {
 
 export function planOffload(settings: Settings, input: PlanOffloadInput): PlannedTable[] {
   const wanted = input.tables?.length ? input.tables.map((t) => tableConfig(settings, t)) : settings.tables;
-  return wanted.map((t) => ({ table: t.name, layer: t.layer, dependsOn: t.dependsOn }));
+  return wanted.map((t) => ({ table: t.name, layer: t.layer, dependsOn: t.dependsOn, requireDependencies: t.requireDependencies }));
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -3,7 +3,9 @@ import type pg from 'pg';
 import { describeSource, qualified, type ClickHouse } from '../clickhouse/client';
 import type { Settings } from '../config/settings';
 import { tableConfig } from '../config/lookup';
-import { readWatermark } from '../db/watermarks';
+import { readWatermark, type TableIdent } from '../db/watermarks';
+import { withTableLock } from '../db/table-lock';
+import type { TableConfig } from '../config/tables';
 import { findSnapshot, icebergSchemaFromClickHouse, writeDataFiles, type FileIO, type Snapshot } from '../iceberg';
 import { commitAppend } from './commit';
 import { batchOrderBy, batchUpperBound, cycleUpperBound, rangeWhere, watermarkKey, type Bound } from './range';
@@ -51,6 +53,14 @@ function beat(details: unknown): void {
   }
 }
 
+function log(message: string, meta: Record<string, unknown>): void {
+  try {
+    Context.current().log.info(message, meta);
+  } catch {
+    // not inside an activity
+  }
+}
+
 const num = (s: Snapshot | undefined, key: string) => Number(s?.summary?.[key] ?? 0);
 
 /**
@@ -60,10 +70,14 @@ const num = (s: Snapshot | undefined, key: string) => Number(s?.summary?.[key] ?
  * twice and, when the earlier attempt finished, commits nothing new.
  */
 export async function offloadTable(deps: OffloadDeps, input: OffloadTableInput): Promise<OffloadTableResult> {
+  const cfg = tableConfig(deps.settings, input.table);
+  const id = { catalog: deps.settings.catalog.name, namespace: deps.settings.catalog.namespace, table: cfg.name };
+  return withTableLock(deps.settings.databaseUrl, id, () => offloadLocked(deps, cfg, id));
+}
+
+async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent): Promise<OffloadTableResult> {
   const started = Date.now();
   const { settings, pool, ch, io } = deps;
-  const cfg = tableConfig(settings, input.table);
-  const id = { catalog: settings.catalog.name, namespace: settings.catalog.namespace, table: cfg.name };
   const { offloadId, attempt } = activityIdentity(cfg.name);
   const src = qualified(ch, cfg.source).sql;
 
@@ -143,6 +157,7 @@ export async function offloadTable(deps: OffloadDeps, input: OffloadTableInput):
     result.commits++;
     result.watermarkTo = hi.values;
     beat({ table: cfg.name, stage: 'committed', batch, watermark: hi.values, rows: result.rows });
+    log('offload batch committed', { table: cfg.name, batch, rows: rows.numRows, files: files.length, snapshotId: result.snapshotId, watermark: hi.values });
     await deps.hooks?.afterCommit?.({ table: cfg.name, attempt, batch });
     batch++;
   }

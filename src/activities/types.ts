@@ -11,6 +11,7 @@ export interface PlannedTable {
   table: string;
   layer: Layer;
   dependsOn: string[];
+  requireDependencies: boolean;
 }
 
 export interface OffloadTableInput {
@@ -37,7 +38,13 @@ export interface OffloadTableResult {
 }
 
 export interface OffloadWorkflowInput {
+  /** Table names; all configured tables when omitted. */
   tables?: string[];
+  /**
+   * How soon Temporal gives up on a silent (crashed) worker and retries the table elsewhere.
+   * @default 120
+   */
+  heartbeatTimeoutSeconds?: number;
 }
 
 export interface OffloadWorkflowResult {

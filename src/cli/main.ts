@@ -3,6 +3,7 @@ import { loadSettings, type Settings } from '../config/settings';
 import { openServices, createWorker } from '../worker';
 import { collectStatus, formatStatus } from './status';
 import { startOffload } from './offload';
+import { installLogging } from '../logging';
 
 const program = new Command('coldtier')
   .description('Offloads trades from ClickHouse (hot tier) into Apache Iceberg tables (cold tier) with Temporal, and keeps them healthy.')
@@ -18,6 +19,7 @@ program
   .option('--identity <name>', 'worker identity shown in workflow history')
   .action(async (o: { identity?: string }) => {
     const s = settings();
+    installLogging('INFO');
     const services = await openServices(s);
     const worker = await createWorker(s, { services, ...(o.identity ? { identity: o.identity } : {}) });
     console.log(`coldtier worker polling task queue ${s.temporal.taskQueue} on ${s.temporal.address} (namespace ${s.temporal.namespace})`);

@@ -7,14 +7,24 @@ export function offloadWorkflowId(now = new Date()): string {
   return `coldtier-offload-manual-${now.toISOString().replace(/[:.]/g, '-')}`;
 }
 
-export async function startOffload(settings: Settings, opts: { tables?: string[]; wait?: boolean; json?: boolean; workflowId?: string }): Promise<OffloadWorkflowResult | null> {
+export interface StartOffloadOptions {
+  tables?: string[];
+  wait?: boolean;
+  json?: boolean;
+  workflowId?: string;
+  heartbeatTimeoutSeconds?: number;
+}
+
+export async function startOffload(settings: Settings, opts: StartOffloadOptions): Promise<OffloadWorkflowResult | null> {
   const client = await connectClient(settings.temporal);
   try {
     const workflowId = opts.workflowId ?? offloadWorkflowId();
     const handle = await client.workflow.start('offloadWorkflow', {
       taskQueue: settings.temporal.taskQueue,
       workflowId,
-      args: [{ ...(opts.tables ? { tables: opts.tables } : {}) }],
+      args: [{ ...(opts.tables ? { tables: opts.tables } : {}), ...(opts.heartbeatTimeoutSeconds ? { heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds } : {}) }],
+      staticSummary: `offload ${opts.tables?.length ? opts.tables.join(', ') : `all ${settings.tables.length} tables`} (manual)`,
+      staticDetails: `ClickHouse → Iceberg ${settings.catalog.namespace}.* in catalog ${settings.catalog.name}; bronze → silver → gold. The result lists rows, files, snapshot and watermark per table.`,
     });
     if (!opts.json) console.log(`started offload workflow ${workflowId} on task queue ${settings.temporal.taskQueue}`);
     if (!opts.wait) return null;

@@ -60,8 +60,23 @@ function findSetpriv(): string | null {
   return setprivPath;
 }
 
+// Timers here stay ref'ed on purpose: the children are unref'ed, so while we await a child
+// something must keep the event loop alive.
 function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Resolves true if `p` settles within `ms`, false otherwise; never leaves a timer behind. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((r) => {
+    timer = setTimeout(() => r(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export class ManagedProcess {
@@ -161,14 +176,14 @@ export class ManagedProcess {
     }
     this.signal(this.spec.stopSignal);
     const timeoutMs = this.spec.stopTimeoutMs ?? 15_000;
-    const graceful = await Promise.race([this.exited.then(() => true), delay(timeoutMs).then(() => false)]);
+    const graceful = await within(this.exited, timeoutMs);
     if (!graceful) {
       this.spec.log(`${this.spec.name} did not stop within ${timeoutMs} ms; sending SIGKILL`);
     }
     // Also reaps any leftover members of the group (e.g. server worker processes).
     this.killGroup();
     if (!graceful) {
-      await Promise.race([this.exited, delay(5_000)]);
+      await within(this.exited, 5_000);
     }
   }
 

@@ -1,5 +1,5 @@
 // Locates the external binaries the dev stack runs. Keep the pins in sync with scripts/ensure-tools.sh.
-import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ToolMissingError } from './errors';
@@ -107,7 +107,8 @@ export function findPgBinDir(): string {
     throw missing('postgres', `PostgreSQL server binaries not found: COLDTIER_PG_BINDIR=${override} has no executable initdb and postgres.`);
   }
   for (const dir of [...pathDirs(), ...postgresVersionDirs()]) {
-    if (hasPostgresServer(dir)) return resolve(dir);
+    // PATH often holds symlinks (e.g. /usr/local/bin/initdb): use the real bin dir so all tools match.
+    if (hasPostgresServer(dir)) return dirname(realpathSync(join(dir, 'initdb')));
   }
   throw missing('postgres', 'PostgreSQL server binaries (initdb, postgres) not found on PATH or in /usr/lib/postgresql/*/bin.');
 }
@@ -134,7 +135,7 @@ export function findTool(name: ToolName): string {
   if (isExecutableFile(local)) return local;
   for (const dir of pathDirs()) {
     const candidate = join(dir, name);
-    if (isExecutableFile(candidate)) return resolve(candidate);
+    if (isExecutableFile(candidate)) return realpathSync(candidate);
   }
   throw missing(name, `${name} not found (looked at ${local} and on PATH).`);
 }

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { OffloadTableResult, OffloadWorkflowInput, OffloadWorkflowResult, PlannedTable } from '../activities/types';
 import { layerWaves } from './plan';
@@ -8,12 +8,15 @@ const { planOffload } = proxyActivities<Activities>({
   retry: { maximumAttempts: 5, initialInterval: '1s' },
 });
 
-/** Each table is its own activity: retried with backoff, heartbeating its progress. */
-const { offloadTable } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 8 },
-});
+/** Each table is its own activity, named in the UI, retried with backoff, heartbeating its progress. */
+function tableActivity(p: PlannedTable, heartbeatTimeoutSeconds: number) {
+  return proxyActivities<Activities>({
+    summary: `offload ${p.layer} table ${p.table}`,
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: `${heartbeatTimeoutSeconds} seconds`,
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  }).offloadTable;
+}
 
 function failureMessage(err: unknown): string {
   let e: unknown = err;
@@ -38,12 +41,14 @@ export async function offloadWorkflow(input: OffloadWorkflowInput = {}): Promise
     await Promise.all(
       wave.map(async (p) => {
         const broken = p.dependsOn.filter((d) => ['failed', 'skipped'].includes(results.get(d)?.status ?? ''));
-        if (broken.length) {
+        if (p.requireDependencies && broken.length) {
           results.set(p.table, empty(p, 'skipped', `skipped: depends on ${broken.join(', ')} which did not complete`));
           return;
         }
+        const skippedDeps = p.requireDependencies ? [] : p.dependsOn.filter((d) => results.get(d)?.status === 'failed');
         try {
-          results.set(p.table, await offloadTable({ table: p.table }));
+          const r = await tableActivity(p, input.heartbeatTimeoutSeconds ?? 120)({ table: p.table });
+          results.set(p.table, skippedDeps.length ? { ...r, reason: `ran although ${skippedDeps.join(', ')} failed (its own source is independent)` } : r);
         } catch (err) {
           results.set(p.table, empty(p, 'failed', failureMessage(err)));
         }
@@ -51,6 +56,7 @@ export async function offloadWorkflow(input: OffloadWorkflowInput = {}): Promise
     );
   }
   const tables = plan.map((p) => results.get(p.table)!);
+  setCurrentDetails(detailsMarkdown(tables));
   const failed = tables.filter((t) => t.status === 'failed').length;
   const out: OffloadWorkflowResult = {
     status: failed === 0 ? 'ok' : failed === tables.length ? 'failed' : 'partial',
@@ -65,4 +71,10 @@ export async function offloadWorkflow(input: OffloadWorkflowInput = {}): Promise
     );
   }
   return out;
+}
+
+/** The run's result as a Markdown table for the Web UI's "current details". */
+function detailsMarkdown(tables: OffloadTableResult[]): string {
+  const rows = tables.map((t) => `| ${t.table} | ${t.status} | ${t.rows} | ${t.files} | ${t.snapshotId ?? ''} | ${(t.watermarkTo ?? []).join(' #')} | ${(t.reason ?? '').replace(/[|\n]/g, ' ')} |`);
+  return ['| table | status | rows | files | snapshot | watermark | note |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
 }

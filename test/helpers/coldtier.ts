@@ -6,6 +6,9 @@ import type { TableConfigInput } from '../../src/config/tables';
 import { tableConfigSchema } from '../../src/config/tables';
 import { openClickHouse, type ClickHouse } from '../../src/clickhouse/client';
 import { createTestDatabase, testStack } from './stack';
+import { installLogging } from '../../src/logging';
+
+installLogging('WARN');
 
 export const suffix = () => randomBytes(4).toString('hex');
 

@@ -172,4 +172,34 @@ describe('round trip through chDB icebergLocal', () => {
     const expected = await ch.rows<Totals>(`SELECT ${TOTALS} FROM ${source}`);
     assert.deepEqual(got, expected);
   });
+
+  it('evolves the schema: a column added in ClickHouse appears, null in older files', async () => {
+    const source = randomName('evolve');
+    await ch.command(`CREATE TABLE ${source} (ts DateTime64(6, 'UTC'), qty Int32) ENGINE = MergeTree ORDER BY ts`);
+    await ch.command(`INSERT INTO ${source} SELECT toDateTime64('2026-11-20 00:00:00', 6, 'UTC') + toIntervalHour(number), number FROM numbers(30)`);
+    const v0 = icebergSchemaFromClickHouse(source, await columnsOf(source));
+    const location = newTableLocation(`file://${warehouseDir('evolve')}`, 'cold', source);
+    const created = newTableMetadata({ location, schema: v0.schema, partitionBy: [{ sourceColumn: 'ts', transform: 'day' }] });
+    const files0 = await writeDataFiles(io, created, await ch.arrow(`SELECT ${v0.select.join(', ')} FROM ${source}`));
+    const c0 = await prepareAppend(io, { metadata: created, metadataUri: null }, files0, {});
+
+    await ch.command(`ALTER TABLE ${source} MODIFY COLUMN qty Int64`);
+    await ch.command(`ALTER TABLE ${source} ADD COLUMN venue LowCardinality(String)`);
+    await ch.command(`INSERT INTO ${source} SELECT toDateTime64('2026-11-22 06:00:00', 6, 'UTC') + toIntervalHour(number), 5000000000 + number, 'XNAS' FROM numbers(10)`);
+    const current = c0.metadata.schemas.find((x) => x['schema-id'] === c0.metadata['current-schema-id'])!;
+    const v1 = icebergSchemaFromClickHouse(source, await columnsOf(source), { previous: current });
+    assert.notEqual(v1.schema, current);
+    const rows = await ch.arrow(`SELECT ${v1.select.join(', ')} FROM ${source} WHERE venue != ''`);
+    const files1 = await writeDataFiles(io, c0.metadata, rows, { schema: v1.schema });
+    const c1 = await prepareAppend(io, { metadata: c0.metadata, metadataUri: c0.metadataUri }, files1, { schema: v1.schema });
+
+    assert.equal(c1.metadata.schemas.length, 2);
+    assert.equal(c1.metadata['current-schema-id'], 1);
+    assert.equal(c1.metadata['last-column-id'], 3);
+    assert.equal(c1.metadata.snapshots.at(-1)?.['schema-id'], 1);
+    const got = await ch.rows<{ n: string; s: string; venues: string[]; nulls: string }>(
+      `SELECT toString(count()) AS n, toString(sum(qty)) AS s, groupUniqArray(venue) AS venues, toString(countIf(venue IS NULL)) AS nulls FROM icebergLocal('${location.slice('file://'.length)}')`,
+    );
+    assert.deepEqual(got, [{ n: '40', s: String(435 + 10 * 5000000000 + 45), venues: ['XNAS'], nulls: '30' }]);
+  });
 });
