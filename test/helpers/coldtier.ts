@@ -92,17 +92,26 @@ export function icebergFunction(e: TestEnv, table: string): string {
   return `icebergS3('${url}', '${s3.accessKeyId}', '${s3.secretAccessKey}')`;
 }
 
-/** Count, distinct keys and an order-independent hash of every bronze row's content. */
-export const BRONZE_FINGERPRINT =
-  "toString(count()) AS n, toString(uniqExact(exchange, sequence)) AS keys, toString(sum(cityHash64(exchange, symbol, trade_id, side, toString(price), toString(quantity), toString(exchange_timestamp), toString(ingested_at), sequence))) AS hash";
+export const LAYER_COLUMNS = {
+  bronze: { cols: ['exchange', 'symbol', 'trade_id', 'side', 'price', 'quantity', 'exchange_timestamp', 'ingested_at', 'sequence'], key: ['exchange', 'sequence'] },
+  silver: { cols: ['exchange', 'symbol', 'trade_id', 'side', 'price', 'quantity', 'notional', 'exchange_timestamp', 'ingested_at', 'sequence'], key: ['exchange', 'sequence'] },
+  gold: { cols: ['exchange', 'symbol', 'window_start', 'open', 'high', 'low', 'close', 'volume', 'notional', 'trade_count'], key: ['exchange', 'symbol', 'window_start'] },
+} as const;
 
 export interface Fingerprint {
+  /** rows */
   n: string;
+  /** distinct keys: equal to n when nothing is duplicated */
   keys: string;
+  /** order-independent hash of every row's content */
   hash: string;
 }
 
-export async function fingerprint(ch: ClickHouse, from: string): Promise<Fingerprint> {
-  const [row] = await ch.json<Fingerprint>(`SELECT ${BRONZE_FINGERPRINT} FROM ${from}`);
+/** Count, distinct keys and content hash of `from` (a table or an Iceberg table function), optionally filtered. */
+export async function fingerprint(ch: ClickHouse, from: string, layer: keyof typeof LAYER_COLUMNS = 'bronze', where = '1'): Promise<Fingerprint> {
+  const { cols, key } = LAYER_COLUMNS[layer];
+  const [row] = await ch.json<Fingerprint>(
+    `SELECT toString(count()) AS n, toString(uniqExact(${key.join(', ')})) AS keys, toString(sum(cityHash64(${cols.map((c) => `toString(${c})`).join(', ')}))) AS hash FROM ${from} WHERE ${where}`,
+  );
   return row!;
 }

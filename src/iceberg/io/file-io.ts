@@ -47,11 +47,12 @@ export function createFileIO(opts: { s3?: S3Settings }): FileIO {
     s3 ??= createS3FileIO(opts.s3);
     return s3;
   };
+  // async so a bad URI is a rejected promise like any other I/O failure, not a synchronous throw.
   return {
-    write: (uri, data) => pick(uri).write(uri, data),
-    read: (uri) => pick(uri).read(uri),
-    exists: (uri) => pick(uri).exists(uri),
-    delete: (uri) => pick(uri).delete(uri),
-    list: (prefixUri) => pick(prefixUri).list(prefixUri),
+    write: async (uri, data) => pick(uri).write(uri, data),
+    read: async (uri) => pick(uri).read(uri),
+    exists: async (uri) => pick(uri).exists(uri),
+    delete: async (uri) => pick(uri).delete(uri),
+    list: async (prefixUri) => pick(prefixUri).list(prefixUri),
   };
 }
