@@ -6,7 +6,7 @@
 import type { Table } from 'apache-arrow';
 import { parquetMetadata } from 'hyparquet';
 import { truncateBinaryLower, truncateBinaryUpper, truncateStringLower, truncateStringUpper } from '../spec/bounds';
-import { isPrimitive, type PrimitiveType, type Schema } from '../spec/schema';
+import { decimalParams, isPrimitive, type PrimitiveType, type Schema } from '../spec/schema';
 import { compareBytes, toBinary } from '../spec/values';
 import { validity, valueReader } from '../arrow/value-reader';
 
@@ -22,6 +22,19 @@ const BYTE_TYPES = new Set<string>(['string', 'binary', 'uuid']);
 const isBytesLike = (t: PrimitiveType) => BYTE_TYPES.has(t) || t.startsWith('fixed[');
 
 const utf8 = new TextDecoder();
+
+/** Signed comparison of two little-endian 128-bit values (4 Uint32 words each) at indexes a and b. */
+function compareDecimal128(w: Uint32Array, a: number, b: number): number {
+  const ha = w[a * 4 + 3]! | 0;
+  const hb = w[b * 4 + 3]! | 0;
+  if (ha !== hb) return ha < hb ? -1 : 1;
+  for (let k = 2; k >= 0; k--) {
+    const x = w[a * 4 + k]!;
+    const y = w[b * 4 + k]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
 
 /** `a < b`, with -0.0 below +0.0 as the spec requires for float bounds. */
 function lessThan(a: number | bigint | boolean, b: number | bigint | boolean): boolean {
@@ -42,7 +55,23 @@ export function arrowMetrics(table: Table, schema: Schema): ColumnMetrics {
       const data = batch.data.children[col]!;
       const n = data.length;
       nulls += data.nullCount;
-      if (isBytesLike(type)) {
+      if (decimalParams(type)) {
+        // Compare the 128-bit words in place; BigInt per value would dominate the write time.
+        const valid = validity(data);
+        const words = data.values as Uint32Array;
+        let lo = -1;
+        let hi = -1;
+        for (let i = 0; i < n; i++) {
+          if (!valid(i)) continue;
+          if (lo < 0 || compareDecimal128(words, i, lo) < 0) lo = i;
+          if (hi < 0 || compareDecimal128(words, i, hi) > 0) hi = i;
+        }
+        if (lo >= 0) {
+          const read = valueReader(data, type);
+          if (min === undefined || (read(lo) as bigint) < (min as bigint)) min = read(lo);
+          if (max === undefined || (read(hi) as bigint) > (max as bigint)) max = read(hi);
+        }
+      } else if (isBytesLike(type)) {
         // Compare raw bytes (UTF-8 byte order is code point order) and decode only the winners.
         const valid = validity(data);
         const read = valueReader(data, type === 'string' ? 'binary' : type);

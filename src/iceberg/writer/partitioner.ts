@@ -74,14 +74,33 @@ export function groupByPartition(table: Table, spec: PartitionSpec, schema: Sche
       else g.runs.push({ batch: b, start: runStart, end });
       g.rows += end - runStart;
     };
-    for (let i = 0; i < batch.numRows; i++) {
-      const values = readers.map((read, j) => fns[j]!(read(i)));
-      const key = values.length === 1 ? keyPart(values[0]!) : values.map(keyPart).join('\u0000');
-      if (key !== runKey) {
-        close(i);
-        runKey = key;
-        runValues = values;
-        runStart = i;
+    if (fields.length === 1) {
+      // Common case (one field, e.g. day(ts)): compare raw transformed values, build a key only per run.
+      const read = readers[0]!;
+      const fn = fns[0]!;
+      let prev: IcebergValue | null | undefined;
+      for (let i = 0; i < batch.numRows; i++) {
+        const v = fn(read(i));
+        if (i > 0 && (v === prev || (v instanceof Uint8Array && prev instanceof Uint8Array && keyPart(v) === keyPart(prev)))) continue;
+        const key = keyPart(v);
+        if (key !== runKey) {
+          close(i);
+          runKey = key;
+          runValues = [v];
+          runStart = i;
+        }
+        prev = v;
+      }
+    } else {
+      for (let i = 0; i < batch.numRows; i++) {
+        const values = readers.map((read, j) => fns[j]!(read(i)));
+        const key = values.map(keyPart).join('\u0000');
+        if (key !== runKey) {
+          close(i);
+          runKey = key;
+          runValues = values;
+          runStart = i;
+        }
       }
     }
     close(batch.numRows);

