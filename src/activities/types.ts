@@ -53,3 +53,29 @@ export interface OffloadWorkflowResult {
   rows: number;
   durationMs: number;
 }
+
+/** Parameters of the daily maintenance workflow (the seeds' DECISION-017 defaults). */
+export interface MaintenanceWorkflowInput {
+  tables?: string[];
+  /** compact, expire, orphans, audit — in that order. @default all four */
+  stages?: ('compact' | 'expire' | 'orphans' | 'audit')[];
+  /** @default 128 */
+  targetFileSizeMb?: number;
+  /** Files in a partition below which compaction leaves it alone. @default 5 */
+  minInputFiles?: number;
+  /** @default 168 */
+  snapshotMaxAgeHours?: number;
+  /** @default 3 */
+  snapshotRetainLast?: number;
+  /** Refused below 24. @default 72 */
+  orphanMinAgeHours?: number;
+  /** @default 24 */
+  auditWindowHours?: number;
+  /** Report the plan, write nothing. @default false */
+  dryRun?: boolean;
+  /**
+   * End of the audit window (ISO). Defaults to the schedule's action time (TemporalScheduledStartTime) truncated to
+   * the hour, or the workflow start time when not started by a schedule.
+   */
+  auditWindowEnd?: string;
+}

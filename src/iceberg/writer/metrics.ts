@@ -3,11 +3,11 @@
 // statistics, which hyparquet decodes lossily for decimals and timestamps);
 // sizes and row-group offsets come from the written Parquet footer.
 
-import type { Table } from 'apache-arrow';
+import type { Data, Table } from 'apache-arrow';
 import { parquetMetadata } from 'hyparquet';
 import { truncateBinaryLower, truncateBinaryUpper, truncateStringLower, truncateStringUpper } from '../spec/bounds';
-import { decimalParams, isPrimitive, type PrimitiveType, type Schema } from '../spec/schema';
-import { compareBytes, toBinary } from '../spec/values';
+import { decimalParams, fixedLength, isPrimitive, type PrimitiveType, type Schema } from '../spec/schema';
+import { compareValues, toBinary, type IcebergValue } from '../spec/values';
 import { validity, valueReader } from '../arrow/value-reader';
 
 export interface ColumnMetrics {
@@ -18,27 +18,194 @@ export interface ColumnMetrics {
   upper_bounds: Record<number, Uint8Array>;
 }
 
-const BYTE_TYPES = new Set<string>(['string', 'binary', 'uuid']);
-const isBytesLike = (t: PrimitiveType) => BYTE_TYPES.has(t) || t.startsWith('fixed[');
+type Cmp = (a: number, b: number) => number;
 
-const utf8 = new TextDecoder();
-
-/** Signed comparison of two little-endian 128-bit values (4 Uint32 words each) at indexes a and b. */
-function compareDecimal128(w: Uint32Array, a: number, b: number): number {
-  const ha = w[a * 4 + 3]! | 0;
-  const hb = w[b * 4 + 3]! | 0;
-  if (ha !== hb) return ha < hb ? -1 : 1;
-  for (let k = 2; k >= 0; k--) {
-    const x = w[a * 4 + k]!;
-    const y = w[b * 4 + k]!;
-    if (x !== y) return x < y ? -1 : 1;
+/**
+ * Comparator over row indexes of one chunk, reading the buffers in place:
+ * allocating a BigInt or a subarray per value would dominate the write time.
+ * Returns undefined for NaN rows (floats), which bounds must skip.
+ */
+function rowComparator(data: Data, type: PrimitiveType): { cmp: Cmp; isNaN?: (i: number) => boolean } {
+  const values = data.values as unknown;
+  if (decimalParams(type) || type === 'long' || type === 'timestamp' || type === 'timestamptz' || type === 'time') {
+    // Little-endian two's complement words: compare the top word signed, the rest unsigned.
+    const words = decimalParams(type) ? 4 : 2;
+    const w = new Uint32Array((values as Uint32Array).buffer, (values as Uint32Array).byteOffset, (values as Uint32Array).byteLength / 4);
+    return {
+      cmp: (a, b) => {
+        const ha = w[a * words + words - 1]! | 0;
+        const hb = w[b * words + words - 1]! | 0;
+        if (ha !== hb) return ha < hb ? -1 : 1;
+        for (let k = words - 2; k >= 0; k--) {
+          const x = w[a * words + k]!;
+          const y = w[b * words + k]!;
+          if (x !== y) return x < y ? -1 : 1;
+        }
+        return 0;
+      },
+    };
   }
-  return 0;
+  if (type === 'int' || type === 'date') {
+    const arr = values as Int32Array;
+    return { cmp: (a, b) => arr[a]! - arr[b]! };
+  }
+  if (type === 'float' || type === 'double') {
+    const arr = values as Float32Array | Float64Array;
+    // -0.0 sorts below +0.0, as the spec requires for float bounds.
+    return {
+      cmp: (a, b) => {
+        const x = arr[a]!;
+        const y = arr[b]!;
+        if (x !== y) return x < y ? -1 : 1;
+        return x === 0 ? (Object.is(x, -0) ? 1 : 0) - (Object.is(y, -0) ? 1 : 0) === 0 ? 0 : Object.is(x, -0) ? -1 : 1 : 0;
+      },
+      isNaN: (i) => Number.isNaN(arr[i]!),
+    };
+  }
+  if (type === 'boolean') {
+    const read = valueReader(data, type);
+    return { cmp: (a, b) => Number(read(a)) - Number(read(b)) };
+  }
+  // Bytes (string, binary, fixed, uuid): unsigned lexicographic; UTF-8 byte order is code point order.
+  const bytes = values as Uint8Array;
+  const offsets = data.valueOffsets as Int32Array | undefined;
+  const width = offsets ? 0 : type === 'uuid' ? 16 : fixedLength(type) ?? 0;
+  const start = (i: number) => (offsets ? offsets[i]! : i * width);
+  const end = (i: number) => (offsets ? offsets[i + 1]! : (i + 1) * width);
+  return {
+    cmp: (a, b) => {
+      const sa = start(a);
+      const sb = start(b);
+      const la = end(a) - sa;
+      const lb = end(b) - sb;
+      const n = Math.min(la, lb);
+      for (let k = 0; k < n; k++) {
+        const d = bytes[sa + k]! - bytes[sb + k]!;
+        if (d !== 0) return d;
+      }
+      return la - lb;
+    },
+  };
 }
 
-/** `a < b`, with -0.0 below +0.0 as the spec requires for float bounds. */
-function lessThan(a: number | bigint | boolean, b: number | bigint | boolean): boolean {
-  return a < b || (a === 0 && b === 0 && Object.is(a, -0) && !Object.is(b, -0));
+/** Min and max (internal representation) and NaN count of one chunk. */
+function chunkExtremes(data: Data, type: PrimitiveType): { min?: IcebergValue; max?: IcebergValue; nans: number } {
+  const valid = validity(data);
+  const { cmp, isNaN } = rowComparator(data, type);
+  let lo = -1;
+  let hi = -1;
+  let nans = 0;
+  for (let i = 0; i < data.length; i++) {
+    if (!valid(i)) continue;
+    if (isNaN?.(i)) { nans++; continue; }
+    if (lo < 0 || cmp(i, lo) < 0) lo = i;
+    if (hi < 0 || cmp(i, hi) > 0) hi = i;
+  }
+  if (lo < 0) return { nans };
+  const read = valueReader(data, type);
+  const copy = (v: IcebergValue | null) => (v instanceof Uint8Array ? v.slice() : v) as IcebergValue;
+  return { min: copy(read(lo)), max: copy(read(hi)), nans };
+}
+
+/** `a < b` for merged chunk results, with -0.0 below +0.0. */
+function lessThan(a: IcebergValue, b: IcebergValue): boolean {
+  if (typeof a === 'number' && typeof b === 'number' && a === 0 && b === 0) return Object.is(a, -0) && !Object.is(b, -0);
+  return compareValues(a, b) < 0;
+}
+
+type Cmp = (a: number, b: number) => number;
+
+/**
+ * Comparator over row indexes of one chunk, reading the buffers in place:
+ * allocating a BigInt or a subarray per value would dominate the write time.
+ * Returns undefined for NaN rows (floats), which bounds must skip.
+ */
+function rowComparator(data: Data, type: PrimitiveType): { cmp: Cmp; isNaN?: (i: number) => boolean } {
+  const values = data.values as unknown;
+  if (decimalParams(type) || type === 'long' || type === 'timestamp' || type === 'timestamptz' || type === 'time') {
+    // Little-endian two's complement words: compare the top word signed, the rest unsigned.
+    const words = decimalParams(type) ? 4 : 2;
+    const w = new Uint32Array((values as Uint32Array).buffer, (values as Uint32Array).byteOffset, (values as Uint32Array).byteLength / 4);
+    return {
+      cmp: (a, b) => {
+        const ha = w[a * words + words - 1]! | 0;
+        const hb = w[b * words + words - 1]! | 0;
+        if (ha !== hb) return ha < hb ? -1 : 1;
+        for (let k = words - 2; k >= 0; k--) {
+          const x = w[a * words + k]!;
+          const y = w[b * words + k]!;
+          if (x !== y) return x < y ? -1 : 1;
+        }
+        return 0;
+      },
+    };
+  }
+  if (type === 'int' || type === 'date') {
+    const arr = values as Int32Array;
+    return { cmp: (a, b) => arr[a]! - arr[b]! };
+  }
+  if (type === 'float' || type === 'double') {
+    const arr = values as Float32Array | Float64Array;
+    // -0.0 sorts below +0.0, as the spec requires for float bounds.
+    return {
+      cmp: (a, b) => {
+        const x = arr[a]!;
+        const y = arr[b]!;
+        if (x !== y) return x < y ? -1 : 1;
+        return x === 0 ? (Object.is(x, -0) ? 1 : 0) - (Object.is(y, -0) ? 1 : 0) === 0 ? 0 : Object.is(x, -0) ? -1 : 1 : 0;
+      },
+      isNaN: (i) => Number.isNaN(arr[i]!),
+    };
+  }
+  if (type === 'boolean') {
+    const read = valueReader(data, type);
+    return { cmp: (a, b) => Number(read(a)) - Number(read(b)) };
+  }
+  // Bytes (string, binary, fixed, uuid): unsigned lexicographic; UTF-8 byte order is code point order.
+  const bytes = values as Uint8Array;
+  const offsets = data.valueOffsets as Int32Array | undefined;
+  const width = offsets ? 0 : type === 'uuid' ? 16 : fixedLength(type) ?? 0;
+  const start = (i: number) => (offsets ? offsets[i]! : i * width);
+  const end = (i: number) => (offsets ? offsets[i + 1]! : (i + 1) * width);
+  return {
+    cmp: (a, b) => {
+      const sa = start(a);
+      const sb = start(b);
+      const la = end(a) - sa;
+      const lb = end(b) - sb;
+      const n = Math.min(la, lb);
+      for (let k = 0; k < n; k++) {
+        const d = bytes[sa + k]! - bytes[sb + k]!;
+        if (d !== 0) return d;
+      }
+      return la - lb;
+    },
+  };
+}
+
+/** Min and max (internal representation) and NaN count of one chunk. */
+function chunkExtremes(data: Data, type: PrimitiveType): { min?: IcebergValue; max?: IcebergValue; nans: number } {
+  const valid = validity(data);
+  const { cmp, isNaN } = rowComparator(data, type);
+  let lo = -1;
+  let hi = -1;
+  let nans = 0;
+  for (let i = 0; i < data.length; i++) {
+    if (!valid(i)) continue;
+    if (isNaN?.(i)) { nans++; continue; }
+    if (lo < 0 || cmp(i, lo) < 0) lo = i;
+    if (hi < 0 || cmp(i, hi) > 0) hi = i;
+  }
+  if (lo < 0) return { nans };
+  const read = valueReader(data, type);
+  const copy = (v: IcebergValue | null) => (v instanceof Uint8Array ? v.slice() : v) as IcebergValue;
+  return { min: copy(read(lo)), max: copy(read(hi)), nans };
+}
+
+/** `a < b` for merged chunk results, with -0.0 below +0.0. */
+function lessThan(a: IcebergValue, b: IcebergValue): boolean {
+  if (typeof a === 'number' && typeof b === 'number' && a === 0 && b === 0) return Object.is(a, -0) && !Object.is(b, -0);
+  return compareValues(a, b) < 0;
 }
 
 /** Metrics for every top-level primitive column (nested columns get counts from the footer). */
@@ -49,67 +216,31 @@ export function arrowMetrics(table: Table, schema: Schema): ColumnMetrics {
     const type = field.type;
     let nulls = 0;
     let nans = 0;
-    let min: unknown;
-    let max: unknown;
+    let min: IcebergValue | undefined;
+    let max: IcebergValue | undefined;
     for (const batch of table.batches) {
       const data = batch.data.children[col]!;
-      const n = data.length;
       nulls += data.nullCount;
-      if (decimalParams(type)) {
-        // Compare the 128-bit words in place; BigInt per value would dominate the write time.
-        const valid = validity(data);
-        const words = data.values as Uint32Array;
-        let lo = -1;
-        let hi = -1;
-        for (let i = 0; i < n; i++) {
-          if (!valid(i)) continue;
-          if (lo < 0 || compareDecimal128(words, i, lo) < 0) lo = i;
-          if (hi < 0 || compareDecimal128(words, i, hi) > 0) hi = i;
-        }
-        if (lo >= 0) {
-          const read = valueReader(data, type);
-          if (min === undefined || (read(lo) as bigint) < (min as bigint)) min = read(lo);
-          if (max === undefined || (read(hi) as bigint) > (max as bigint)) max = read(hi);
-        }
-      } else if (isBytesLike(type)) {
-        // Compare raw bytes (UTF-8 byte order is code point order) and decode only the winners.
-        const valid = validity(data);
-        const read = valueReader(data, type === 'string' ? 'binary' : type);
-        for (let i = 0; i < n; i++) {
-          if (!valid(i)) continue;
-          const v = read(i) as Uint8Array;
-          if (min === undefined || compareBytes(v, min as Uint8Array) < 0) min = v;
-          if (max === undefined || compareBytes(v, max as Uint8Array) > 0) max = v;
-        }
-      } else {
-        const read = valueReader(data, type) as (i: number) => number | bigint | boolean | null;
-        const isFloat = type === 'float' || type === 'double';
-        for (let i = 0; i < n; i++) {
-          const v = read(i);
-          if (v === null) continue;
-          if (isFloat && Number.isNaN(v)) { nans++; continue; }
-          if (min === undefined || lessThan(v, min as number)) min = v;
-          if (max === undefined || lessThan(max as number, v)) max = v;
-        }
-      }
+      const r = chunkExtremes(data, type);
+      nans += r.nans;
+      if (r.min !== undefined && (min === undefined || lessThan(r.min, min))) min = r.min;
+      if (r.max !== undefined && (max === undefined || lessThan(max, r.max))) max = r.max;
     }
     m.value_counts[field.id] = table.numRows;
     m.null_value_counts[field.id] = nulls;
     if (type === 'float' || type === 'double') m.nan_value_counts[field.id] = nans;
     if (min === undefined || max === undefined) return;
     if (type === 'string') {
-      const lo = truncateStringLower(utf8.decode(min as Uint8Array));
-      const hi = truncateStringUpper(utf8.decode(max as Uint8Array));
-      m.lower_bounds[field.id] = toBinary('string', lo);
+      const hi = truncateStringUpper(max as string);
+      m.lower_bounds[field.id] = toBinary('string', truncateStringLower(min as string));
       if (hi !== undefined) m.upper_bounds[field.id] = toBinary('string', hi);
     } else if (type === 'binary') {
-      m.lower_bounds[field.id] = truncateBinaryLower(min as Uint8Array);
       const hi = truncateBinaryUpper(max as Uint8Array);
+      m.lower_bounds[field.id] = truncateBinaryLower(min as Uint8Array);
       if (hi !== undefined) m.upper_bounds[field.id] = hi;
     } else {
-      const copy = (v: unknown) => (v instanceof Uint8Array ? v.slice() : v);
-      m.lower_bounds[field.id] = toBinary(type, copy(min) as never);
-      m.upper_bounds[field.id] = toBinary(type, copy(max) as never);
+      m.lower_bounds[field.id] = toBinary(type, min);
+      m.upper_bounds[field.id] = toBinary(type, max);
     }
   });
   return m;
