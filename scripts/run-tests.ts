@@ -120,7 +120,7 @@ try {
 } catch (err) {
   say(`could not start the test stack: ${err instanceof Error ? err.message : String(err)}`);
   say(`logs: ${relative(root, join(stackDir, 'logs'))}/`);
-  process.exit(1);
+  process.exit(interruptedBy ? 128 + constants.signals[interruptedBy] : 1);
 }
 if (interruptedBy) await shutdown(128 + constants.signals[interruptedBy]);
 
@@ -147,7 +147,14 @@ if (!flags.some((f) => f.startsWith('--test-reporter'))) nodeArgs.push('--test-r
 nodeArgs.push(...flags, ...files.map((f) => relative(root, f)));
 say(`node ${nodeArgs.join(' ')}`);
 
-const testChild = spawn(process.execPath, nodeArgs, { cwd: root, env, stdio: 'inherit' });
+// Not detached: a terminal Ctrl-C reaches the test runner directly, as with plain `node --test`.
+// setpriv --pdeathsig: if this process dies (even SIGKILL), the kernel sends the test runner SIGTERM
+// and it stops its per-file processes; the stack's servers get their own stop signal the same way.
+const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+const [command, args] = setpriv
+  ? [setpriv, ['--pdeathsig', 'SIGTERM', '--', process.execPath, ...nodeArgs]]
+  : [process.execPath, nodeArgs];
+const testChild = spawn(command, args, { cwd: root, env, stdio: 'inherit' });
 current.child = testChild;
 const exitCode = await new Promise<number>((resolveExit) => {
   testChild.once('error', (err) => {

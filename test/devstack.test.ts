@@ -7,7 +7,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import { findTool, startStack, ToolMissingError } from '../src/devstack/index';
-import { createTestDatabase, s3Bucket, s3ClientConfig, temporalAddress, uniqueName } from './helpers/stack';
+import { createTestDatabase, s3Bucket, s3ClientConfig, stackDir, temporalAddress, uniqueName } from './helpers/stack';
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -86,7 +86,8 @@ test('findTool: a bad env override gives an actionable ToolMissingError', () => 
 });
 
 test('startStack: PostgreSQL and MinIO restart on the same port with their data, and stop leaves no process', async () => {
-  const dir = join(process.cwd(), 'test', '.tmp', uniqueName('devstack-own'));
+  // Inside the shared stack dir, so an interrupted run leaves nothing else behind.
+  const dir = join(stackDir(), uniqueName('devstack_own'));
   const stack = await startStack({ dir, postgres: true, minio: { bucket: 'restart-test' } });
   try {
     const { postgres, minio } = stack;

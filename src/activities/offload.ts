@@ -8,7 +8,7 @@ import { withTableLock } from '../db/table-lock';
 import type { TableConfig } from '../config/tables';
 import { findSnapshot, icebergSchemaFromClickHouse, writeDataFiles, type FileIO, type Snapshot } from '../iceberg';
 import { commitAppend } from './commit';
-import { batchOrderBy, batchUpperBound, cycleUpperBound, rangeWhere, watermarkKey, type Bound } from './range';
+import { batchOrderBy, batchUpperBound, cycleUpperBound, partitionOrderExpr, rangeWhere, watermarkKey, type Bound } from './range';
 import { createTableIfMissing } from './table-setup';
 import type { OffloadTableInput, OffloadTableResult } from './types';
 
@@ -86,7 +86,7 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
   const initial = icebergSchemaFromClickHouse(cfg.name, columns);
   let table = await createTableIfMissing(pool, io, settings.warehouse, id, cfg, initial.schema);
   const current = table.metadata.schemas.find((s) => s['schema-id'] === table.metadata['current-schema-id']);
-  const { schema, select } = icebergSchemaFromClickHouse(cfg.name, columns, current ? { previous: current } : {});
+  const { schema, select } = icebergSchemaFromClickHouse(cfg.name, columns, current ? { previous: current, lastColumnId: table.metadata['last-column-id'] } : {});
   const evolved = current && JSON.stringify(current.fields) !== JSON.stringify(schema.fields) ? schema : undefined;
 
   const result: OffloadTableResult = {
@@ -133,7 +133,12 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
       lo = hi.values;
       continue;
     }
-    const files = await writeDataFiles(io, table.metadata, rows, targetSize(table.metadata.properties));
+    const files = await writeDataFiles(io, table.metadata, rows, {
+      ...targetSize(table.metadata.properties),
+      ...(evolved ? { schema: evolved } : {}),
+      // The batch query orders rows by partition, then the table's sort order (see batchOrderBy).
+      ...(sortedByOrder(cfg) ? { sortOrderId: table.metadata['default-sort-order-id'] } : {}),
+    });
     const committed = await commitAppend(pool, io, table, {
       id,
       files,
@@ -164,6 +169,10 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
   result.watermarkTo ??= lo;
   result.durationMs = Date.now() - started;
   return result;
+}
+
+function sortedByOrder(cfg: TableConfig): boolean {
+  return cfg.sortBy.length > 0 && cfg.partitionBy.every((p) => partitionOrderExpr(p.column, p.transform) !== null);
 }
 
 function sameKey(a: string[] | null, b: string[]): boolean {

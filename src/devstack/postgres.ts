@@ -64,6 +64,7 @@ function runToLog(command: string, args: string[], logFile: string, runAs: RunAs
     const child = spawn(command, args, {
       env: pgEnv(),
       stdio: ['ignore', fd, fd],
+      detached: true, // like the servers: a terminal Ctrl-C is for the parent to handle
       ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
     });
     return new Promise((resolveRun, rejectRun) => {

@@ -19,8 +19,17 @@ export interface Chdb {
 /** The settings the writer's select list assumes (see icebergSchemaFromClickHouse). */
 export const ARROW_SETTINGS = { output_format_arrow_compression_method: 'none', output_format_arrow_string_as_string: 1 } as const;
 
+const created: string[] = [];
+// Remove what the tests created when the test process ends (set COLDTIER_KEEP_TMP=1 to inspect the tables).
+process.on('exit', () => {
+  if (process.env.COLDTIER_KEEP_TMP) return;
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `coldtier-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `coldtier-${prefix}-`));
+  created.push(dir);
+  return dir;
 }
 
 /**
@@ -31,11 +40,13 @@ export function tempDir(prefix: string): string {
 export function warehouseDir(prefix: string): string {
   const root = join(process.cwd(), 'test', '.tmp');
   mkdirSync(root, { recursive: true });
-  return mkdtempSync(join(root, `${prefix}-`));
+  const dir = mkdtempSync(join(root, `${prefix}-`));
+  created.push(dir);
+  return dir;
 }
 
 export function openChdb(): Chdb {
-  const dir = tempDir('chdb');
+  const dir = mkdtempSync(join(tmpdir(), 'coldtier-chdb-'));
   const client = createClient({ connection: createChdbConnection({ path: dir }) } as never);
   return {
     client,

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  createFileIO, currentSnapshot, findSnapshot, icebergSchemaFromClickHouse, listDataFiles, newTableLocation, newTableMetadata,
+  cleanupPrepared, createFileIO, currentSnapshot, findSnapshot, icebergSchemaFromClickHouse, listDataFiles, newTableLocation, newTableMetadata,
   prepareAppend, readTableMetadata, serializeTableMetadata, writeDataFiles, writeVersionHint, type TableMetadata,
 } from '../../src/iceberg';
 import { openChdb, randomName, warehouseDir, type Chdb } from './helpers';
@@ -109,6 +109,14 @@ describe('round trip through chDB icebergLocal', () => {
     const expectAll = (await ch.rows<Totals>(`SELECT ${TOTALS} FROM ${source}`))[0];
     const gotAll = (await ch.rows<Totals>(`SELECT ${TOTALS} FROM icebergLocal('${tablePath}')`))[0];
     assert.deepEqual(gotAll, expectAll);
+
+    // A commit that loses the catalog compare-and-swap is cleaned up, and readers never see it.
+    const losing = await prepareAppend(io, { metadata: second.prepared.metadata, metadataUri: second.prepared.metadataUri }, first.files, {});
+    assert.match(losing.metadataUri, /\/00003-/);
+    await cleanupPrepared(io, losing);
+    for (const uri of losing.writtenFiles) assert.equal(await io.exists(uri), false, uri);
+    assert.deepEqual((await ch.rows<Totals>(`SELECT ${TOTALS} FROM icebergLocal('${tablePath}')`))[0], expectAll);
+    await assert.rejects(prepareAppend(io, second.prepared, [], {}), /no data files/);
 
     // Row-by-row equality, not just aggregates.
     const cols = `toString(exchange_timestamp) AS ts, symbol, toString(price) AS price, qty, toString(trade_id) AS id, toString(side) AS side, note, toString(toDateTime64(received, 6, 'UTC')) AS received, tags, attrs`;

@@ -109,7 +109,7 @@ export function conformToSchema(rows: Table, schema: Schema): Table {
   const target = arrowSchema(schema);
   const srcNames = rows.schema.fields.map((f) => f.name);
   const extra = srcNames.filter((n) => !schema.fields.some((f) => f.name === n));
-  if (extra.length) throw new DataSchemaMismatchError(extra.join(', '), 'column is not in the table schema (its data would be lost)');
+  if (extra.length) throw new DataSchemaMismatchError(extra.join(', '), 'column is not in the table schema (its data would be lost); if the source gained columns, pass the evolved schema: writeDataFiles(..., { schema }) and prepareAppend(..., { schema })');
   const index = target.fields.map((f) => {
     const i = srcNames.indexOf(f.name);
     if (i < 0) throw new DataSchemaMismatchError(f.name, 'column is missing from the rows');

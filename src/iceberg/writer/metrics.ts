@@ -23,7 +23,7 @@ type Cmp = (a: number, b: number) => number;
 /**
  * Comparator over row indexes of one chunk, reading the buffers in place:
  * allocating a BigInt or a subarray per value would dominate the write time.
- * Returns undefined for NaN rows (floats), which bounds must skip.
+ * `isNaN` marks float rows that bounds must skip.
  */
 function rowComparator(data: Data, type: PrimitiveType): { cmp: Cmp; isNaN?: (i: number) => boolean } {
   const values = data.values as unknown;
@@ -57,102 +57,9 @@ function rowComparator(data: Data, type: PrimitiveType): { cmp: Cmp; isNaN?: (i:
         const x = arr[a]!;
         const y = arr[b]!;
         if (x !== y) return x < y ? -1 : 1;
-        return x === 0 ? (Object.is(x, -0) ? 1 : 0) - (Object.is(y, -0) ? 1 : 0) === 0 ? 0 : Object.is(x, -0) ? -1 : 1 : 0;
-      },
-      isNaN: (i) => Number.isNaN(arr[i]!),
-    };
-  }
-  if (type === 'boolean') {
-    const read = valueReader(data, type);
-    return { cmp: (a, b) => Number(read(a)) - Number(read(b)) };
-  }
-  // Bytes (string, binary, fixed, uuid): unsigned lexicographic; UTF-8 byte order is code point order.
-  const bytes = values as Uint8Array;
-  const offsets = data.valueOffsets as Int32Array | undefined;
-  const width = offsets ? 0 : type === 'uuid' ? 16 : fixedLength(type) ?? 0;
-  const start = (i: number) => (offsets ? offsets[i]! : i * width);
-  const end = (i: number) => (offsets ? offsets[i + 1]! : (i + 1) * width);
-  return {
-    cmp: (a, b) => {
-      const sa = start(a);
-      const sb = start(b);
-      const la = end(a) - sa;
-      const lb = end(b) - sb;
-      const n = Math.min(la, lb);
-      for (let k = 0; k < n; k++) {
-        const d = bytes[sa + k]! - bytes[sb + k]!;
-        if (d !== 0) return d;
-      }
-      return la - lb;
-    },
-  };
-}
-
-/** Min and max (internal representation) and NaN count of one chunk. */
-function chunkExtremes(data: Data, type: PrimitiveType): { min?: IcebergValue; max?: IcebergValue; nans: number } {
-  const valid = validity(data);
-  const { cmp, isNaN } = rowComparator(data, type);
-  let lo = -1;
-  let hi = -1;
-  let nans = 0;
-  for (let i = 0; i < data.length; i++) {
-    if (!valid(i)) continue;
-    if (isNaN?.(i)) { nans++; continue; }
-    if (lo < 0 || cmp(i, lo) < 0) lo = i;
-    if (hi < 0 || cmp(i, hi) > 0) hi = i;
-  }
-  if (lo < 0) return { nans };
-  const read = valueReader(data, type);
-  const copy = (v: IcebergValue | null) => (v instanceof Uint8Array ? v.slice() : v) as IcebergValue;
-  return { min: copy(read(lo)), max: copy(read(hi)), nans };
-}
-
-/** `a < b` for merged chunk results, with -0.0 below +0.0. */
-function lessThan(a: IcebergValue, b: IcebergValue): boolean {
-  if (typeof a === 'number' && typeof b === 'number' && a === 0 && b === 0) return Object.is(a, -0) && !Object.is(b, -0);
-  return compareValues(a, b) < 0;
-}
-
-type Cmp = (a: number, b: number) => number;
-
-/**
- * Comparator over row indexes of one chunk, reading the buffers in place:
- * allocating a BigInt or a subarray per value would dominate the write time.
- * Returns undefined for NaN rows (floats), which bounds must skip.
- */
-function rowComparator(data: Data, type: PrimitiveType): { cmp: Cmp; isNaN?: (i: number) => boolean } {
-  const values = data.values as unknown;
-  if (decimalParams(type) || type === 'long' || type === 'timestamp' || type === 'timestamptz' || type === 'time') {
-    // Little-endian two's complement words: compare the top word signed, the rest unsigned.
-    const words = decimalParams(type) ? 4 : 2;
-    const w = new Uint32Array((values as Uint32Array).buffer, (values as Uint32Array).byteOffset, (values as Uint32Array).byteLength / 4);
-    return {
-      cmp: (a, b) => {
-        const ha = w[a * words + words - 1]! | 0;
-        const hb = w[b * words + words - 1]! | 0;
-        if (ha !== hb) return ha < hb ? -1 : 1;
-        for (let k = words - 2; k >= 0; k--) {
-          const x = w[a * words + k]!;
-          const y = w[b * words + k]!;
-          if (x !== y) return x < y ? -1 : 1;
-        }
-        return 0;
-      },
-    };
-  }
-  if (type === 'int' || type === 'date') {
-    const arr = values as Int32Array;
-    return { cmp: (a, b) => arr[a]! - arr[b]! };
-  }
-  if (type === 'float' || type === 'double') {
-    const arr = values as Float32Array | Float64Array;
-    // -0.0 sorts below +0.0, as the spec requires for float bounds.
-    return {
-      cmp: (a, b) => {
-        const x = arr[a]!;
-        const y = arr[b]!;
-        if (x !== y) return x < y ? -1 : 1;
-        return x === 0 ? (Object.is(x, -0) ? 1 : 0) - (Object.is(y, -0) ? 1 : 0) === 0 ? 0 : Object.is(x, -0) ? -1 : 1 : 0;
+        if (x !== 0) return 0;
+        const nx = Object.is(x, -0);
+        return nx === Object.is(y, -0) ? 0 : nx ? -1 : 1;
       },
       isNaN: (i) => Number.isNaN(arr[i]!),
     };
