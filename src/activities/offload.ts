@@ -8,7 +8,7 @@ import { withTableLock } from '../db/table-lock';
 import type { TableConfig } from '../config/tables';
 import { findSnapshot, icebergSchemaFromClickHouse, writeDataFiles, type FileIO, type Snapshot } from '../iceberg';
 import { commitAppend } from './commit';
-import { batchOrderBy, batchUpperBound, cycleUpperBound, partitionOrderExpr, rangeWhere, watermarkKey, type Bound } from './range';
+import { batchOrderBy, batchUpperBound, cycleUpperBound, maxKey, partitionOrderExpr, rangeWhere, watermarkKey, type Bound } from './range';
 import { createTableIfMissing } from './table-setup';
 import type { OffloadTableInput, OffloadTableResult } from './types';
 
@@ -116,8 +116,11 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
   }
 
   const wm = await readWatermark(pool, id);
-  let lo = wm?.values ?? null;
-  result.watermarkFrom ??= lo;
+  // Commits must start from the stored watermark (the compare in the commit transaction), but reading starts above
+  // everything ever committed: a watermark moved backward by hand then re-reads nothing twice.
+  let expected = wm?.values ?? null;
+  let lo = await maxKey(ch, key, expected, wm?.committedTo ?? null);
+  result.watermarkFrom ??= expected;
   const cycleTo: Bound | null = mine.length
     ? (JSON.parse(mine[0]!.summary![SUMMARY.cycleTo]!) as Bound)
     : await cycleUpperBound(ch, src, key, lo, { bufferSeconds: cfg.lateDataBufferSeconds, windowSeconds: cfg.closedWindowSeconds });
@@ -150,10 +153,11 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
         [SUMMARY.cycleTo]: JSON.stringify(cycleTo),
         [SUMMARY.source]: cfg.source,
       },
-      watermark: { columns: key.columns, from: lo, to: hi.values, ts: new Date(Number(BigInt(hi.tsMicros) / 1000n)), offloadId, rows: rows.numRows },
+      watermark: { columns: key.columns, from: expected, to: hi.values, ts: new Date(Number(BigInt(hi.tsMicros) / 1000n)), offloadId, rows: rows.numRows },
     });
     table = committed.table;
     lo = hi.values;
+    expected = hi.values;
     result.status = 'committed';
     result.rows += rows.numRows;
     result.files += files.length;

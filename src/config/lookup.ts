@@ -8,3 +8,10 @@ export function tableConfig(settings: Settings, name: string): TableConfig {
   if (!cfg) throw new ConfigError(`unknown table ${JSON.stringify(name)}; known tables: ${settings.tables.map((t) => t.name).join(', ')}`);
   return cfg;
 }
+
+/** The event-time column of a table (audit, backfill), or a ConfigError saying how to set one. */
+export function timeColumn(cfg: TableConfig): string {
+  const c = cfg.timeColumn ?? cfg.partitionBy[0]?.column;
+  if (!c) throw new ConfigError(`table ${cfg.name}: set "timeColumn" (an event-time column) in the table registry to audit or backfill it`);
+  return c;
+}

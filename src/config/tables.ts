@@ -25,6 +25,11 @@ export const tableConfigSchema = z
      * @default ['ingested_at', 'sequence']
      */
     watermark: z.array(identifier).min(1).default(['ingested_at', 'sequence']),
+    /**
+     * Event-time column used by the audit (rows per hour) and by backfill/repair windows.
+     * @default the first partition column
+     */
+    timeColumn: identifier.optional(),
     /** Hidden partitioning of the Iceberg table. */
     partitionBy: z.array(z.object({ column: identifier, transform })).default([]),
     /** Sort order of each data file (rows are sorted by ClickHouse before writing). */

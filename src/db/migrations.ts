@@ -68,6 +68,13 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
       CREATE INDEX IF NOT EXISTS maintenance_audit_log_run ON maintenance_audit_log (run_timestamp DESC);`,
   },
+  {
+    version: 4,
+    name: 'highest committed key',
+    // Moved only by commits, never by hand: a watermark moved backward cannot make the offload take rows twice.
+    sql: `ALTER TABLE coldtier_watermarks ADD COLUMN IF NOT EXISTS committed_to JSONB;
+          UPDATE coldtier_watermarks SET committed_to = watermark_values WHERE committed_to IS NULL;`,
+  },
 ];
 
 /** An arbitrary constant: the advisory lock key that serialises migrations. */

@@ -16,6 +16,8 @@ export interface Watermark {
   lastSnapshotId: string | null;
   rowsOffloaded: string;
   updatedAt: Date;
+  /** The highest key any commit has covered; only commits move it. */
+  committedTo: string[] | null;
 }
 
 interface Row {
@@ -26,6 +28,7 @@ interface Row {
   last_snapshot_id: string | null;
   rows_offloaded: string;
   updated_at: Date;
+  committed_to: string[] | null;
 }
 
 const toWatermark = (r: Row): Watermark => ({
@@ -36,6 +39,7 @@ const toWatermark = (r: Row): Watermark => ({
   lastSnapshotId: r.last_snapshot_id,
   rowsOffloaded: r.rows_offloaded,
   updatedAt: r.updated_at,
+  committedTo: r.committed_to,
 });
 
 const KEY = 'catalog_name = $1 AND table_namespace = $2 AND table_name = $3';
@@ -64,15 +68,15 @@ export async function advanceWatermark(
   const params = [id.catalog, id.namespace, id.table, JSON.stringify(next.columns), JSON.stringify(next.values), next.ts, next.offloadId, next.snapshotId, next.rows];
   if (expected === null) {
     const res = await client.query(
-      `INSERT INTO coldtier_watermarks (catalog_name, table_namespace, table_name, watermark_columns, watermark_values, watermark_ts, last_offload_id, last_snapshot_id, rows_offloaded)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+      `INSERT INTO coldtier_watermarks (catalog_name, table_namespace, table_name, watermark_columns, watermark_values, watermark_ts, last_offload_id, last_snapshot_id, rows_offloaded, committed_to)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $5) ON CONFLICT DO NOTHING`,
       params,
     );
     return res.rowCount === 1;
   }
   const res = await client.query(
     `UPDATE coldtier_watermarks SET watermark_columns = $4, watermark_values = $5, watermark_ts = $6, last_offload_id = $7,
-       last_snapshot_id = $8, rows_offloaded = rows_offloaded + $9, updated_at = now()
+       last_snapshot_id = $8, rows_offloaded = rows_offloaded + $9, committed_to = $5, updated_at = now()
      WHERE ${KEY} AND watermark_values = $10::jsonb`,
     [...params, JSON.stringify(expected)],
   );

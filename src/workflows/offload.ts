@@ -1,7 +1,8 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { OffloadTableResult, OffloadWorkflowInput, OffloadWorkflowResult, PlannedTable } from '../activities/types';
 import { layerWaves } from './plan';
+import { COLDTIER_STATUS, COLDTIER_TABLES } from './search-attributes';
 
 const { planOffload } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -36,6 +37,8 @@ const empty = (p: PlannedTable, status: 'skipped' | 'failed', reason: string): O
 export async function offloadWorkflow(input: OffloadWorkflowInput = {}): Promise<OffloadWorkflowResult> {
   const started = Date.now();
   const plan = await planOffload({ ...(input.tables ? { tables: input.tables } : {}) });
+  // Searchable in the Web UI / `temporal workflow list --query`; the worker makes sure the namespace has them.
+  upsertSearchAttributes([{ key: COLDTIER_TABLES, value: plan.map((p) => p.table) }, { key: COLDTIER_STATUS, value: 'running' }]);
   const results = new Map<string, OffloadTableResult>();
   for (const wave of layerWaves(plan)) {
     await Promise.all(
@@ -64,6 +67,7 @@ export async function offloadWorkflow(input: OffloadWorkflowInput = {}): Promise
     rows: tables.reduce((a, t) => a + t.rows, 0),
     durationMs: Date.now() - started,
   };
+  upsertSearchAttributes([{ key: COLDTIER_STATUS, value: out.status }]);
   if (out.status === 'failed') {
     throw ApplicationFailure.nonRetryable(
       `offload ${workflowInfo().workflowId}: every table failed: ${tables.map((t) => `${t.table}: ${t.reason}`).join('; ')}`,
