@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { startStack } from './devstack';
 import { openClickHouse } from './clickhouse/client';
 import { loadSettings, type Settings } from './config/settings';
-import { createBronzeTable, EXCHANGES, insertTrades } from './feed/synthetic';
+import { createBronzeTable, createSilverAndGold, EXCHANGES, insertTrades } from './feed/synthetic';
 import { createWorker, openServices } from './worker';
 import { startOffload } from './cli/offload';
 import { collectStatus, formatStatus } from './cli/status';
@@ -43,10 +43,11 @@ export async function runDemo(o: DemoOptions): Promise<void> {
 
     const ch = await openClickHouse(settings.clickhouse);
     const sizes = { binance: o.rows, kraken: Math.ceil(o.rows / 10), coinbase: Math.ceil(o.rows / 4) };
-    for (const ex of EXCHANGES) {
-      await createBronzeTable(ch, `bronze_trades_${ex}`);
-      await insertTrades(ch, `bronze_trades_${ex}`, { rows: sizes[ex], exchange: ex, spreadSeconds: 6 * 3600 });
-    }
+    for (const ex of EXCHANGES) await createBronzeTable(ch, `bronze_trades_${ex}`);
+    // silver is fed from bronze by materialized views, so create it before inserting; gold views roll silver up.
+    await createSilverAndGold(ch);
+    // Two days of event time, so the gold windows up to the daily one have closed.
+    for (const ex of EXCHANGES) await insertTrades(ch, `bronze_trades_${ex}`, { rows: sizes[ex], exchange: ex, spreadSeconds: 2 * 86_400 });
     await ch.close();
     log(`generated ${Object.entries(sizes).map(([k, v]) => `${v} ${k}`).join(', ')} trades in chDB`);
 
@@ -54,7 +55,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     try {
       const worker = await createWorker(settings, { services, identity: 'coldtier-demo' });
       const workflowId = `coldtier-offload-demo-${Date.now()}`;
-      await worker.runUntil(startOffload(settings, { wait: true, workflowId }));
+      const result = await worker.runUntil(startOffload(settings, { wait: true, workflowId }));
+      if (result?.status !== 'ok') process.exitCode = 1;
       console.log(`\n${formatStatus(await collectStatus(settings, services))}\n`);
       console.log(`Temporal Web UI:  ${stack.temporal!.uiUrl}/namespaces/default/workflows/${workflowId}`);
       console.log(`Iceberg tables:   ${dir}/warehouse/${settings.catalog.namespace}/ (catalog "${settings.catalog.name}" in ${stack.postgres!.url.replace(/:[^:@/]*@/, ':***@')})`);

@@ -10,6 +10,8 @@ import { openPool } from './db/pool';
 import { openFileIO } from './iceberg-io';
 import type { FileIO } from './iceberg';
 import { connectWorker } from './temporal/connection';
+import { ensureSearchAttributes } from './schedules/search-attributes';
+import { metrics } from './metrics/registry';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -49,6 +51,12 @@ export interface WorkerOptions {
 
 export async function createWorker(settings: Settings, opts: WorkerOptions): Promise<Worker> {
   const connection = await connectWorker(settings.temporal);
+  // Workflows upsert ColdtierTables/ColdtierStatus; on a namespace without them every workflow task would fail.
+  await ensureSearchAttributes(connection.operatorService, settings.temporal.namespace).catch(async (err: unknown) => {
+    await connection.close();
+    throw err;
+  });
+  metrics.declareTables(settings.tables.map((t) => t.name));
   const { pool, ch, io } = opts.services;
   return Worker.create({
     connection,

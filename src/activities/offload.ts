@@ -10,6 +10,7 @@ import { findSnapshot, icebergSchemaFromClickHouse, writeDataFiles, type FileIO,
 import { commitAppend } from './commit';
 import { batchOrderBy, batchUpperBound, cycleUpperBound, maxKey, partitionOrderExpr, rangeWhere, watermarkKey, type Bound } from './range';
 import { createTableIfMissing } from './table-setup';
+import { metrics } from '../metrics/registry';
 import type { OffloadTableInput, OffloadTableResult } from './types';
 
 export interface OffloadDeps {
@@ -72,7 +73,12 @@ const num = (s: Snapshot | undefined, key: string) => Number(s?.summary?.[key] ?
 export async function offloadTable(deps: OffloadDeps, input: OffloadTableInput): Promise<OffloadTableResult> {
   const cfg = tableConfig(deps.settings, input.table);
   const id = { catalog: deps.settings.catalog.name, namespace: deps.settings.catalog.namespace, table: cfg.name };
-  return withTableLock(deps.settings.databaseUrl, id, () => offloadLocked(deps, cfg, id));
+  try {
+    return await withTableLock(deps.settings.databaseUrl, id, () => offloadLocked(deps, cfg, id));
+  } catch (err) {
+    metrics.offloadFailed(cfg.name);
+    throw err;
+  }
 }
 
 async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent): Promise<OffloadTableResult> {
@@ -116,6 +122,7 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
   }
 
   const wm = await readWatermark(pool, id);
+  let wmTs = wm?.ts ?? null;
   // Commits must start from the stored watermark (the compare in the commit transaction), but reading starts above
   // everything ever committed: a watermark moved backward by hand then re-reads nothing twice.
   let expected = wm?.values ?? null;
@@ -157,6 +164,8 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
     });
     table = committed.table;
     lo = hi.values;
+    wmTs = new Date(Number(BigInt(hi.tsMicros) / 1000n));
+    metrics.committed(cfg.name, rows.numRows, files.reduce((a, f) => a + Number(f.file_size_in_bytes), 0));
     expected = hi.values;
     result.status = 'committed';
     result.rows += rows.numRows;
@@ -172,6 +181,15 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
   }
   result.watermarkTo ??= lo;
   result.durationMs = Date.now() - started;
+  const head = table.metadata.snapshots?.find((x) => x['snapshot-id'] === table.metadata['current-snapshot-id']);
+  metrics.offloaded({
+    table: cfg.name,
+    seconds: result.durationMs / 1000,
+    watermarkTs: wmTs,
+    holdbackSeconds: cfg.lateDataBufferSeconds + 2 * cfg.closedWindowSeconds,
+    snapshots: table.metadata.snapshots?.length ?? 0,
+    files: num(head, 'total-data-files'),
+  });
   return result;
 }
 

@@ -1,9 +1,11 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadSettings, type Settings } from '../config/settings';
 import { openServices, createWorker } from '../worker';
 import { collectStatus, formatStatus } from './status';
 import { startOffload } from './offload';
 import { installLogging } from '../logging';
+import { startMetricsServer } from '../metrics/server';
+import { registerScheduleCommands } from './schedules';
 
 const program = new Command('coldtier')
   .description('Offloads trades from ClickHouse (hot tier) into Apache Iceberg tables (cold tier) with Temporal, and keeps them healthy.')
@@ -12,14 +14,22 @@ const program = new Command('coldtier')
 
 const settings = (): Settings => loadSettings(program.opts<{ config?: string }>().config ? { configPath: program.opts<{ config: string }>().config } : {});
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const port = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65_535) throw new InvalidArgumentError('must be a TCP port (1-65535)');
+  return n;
+};
 
 program
   .command('worker')
   .description('run the Temporal worker (offload and maintenance activities) until SIGINT/SIGTERM')
   .option('--identity <name>', 'worker identity shown in workflow history')
-  .action(async (o: { identity?: string }) => {
+  .addOption(new Option('--metrics-port <n>', 'serve Prometheus metrics (Temporal SDK + coldtier) on http://0.0.0.0:<n>/metrics').argParser(port))
+  .action(async (o: { identity?: string; metricsPort?: number }) => {
     const s = settings();
-    installLogging('INFO');
+    const metrics = o.metricsPort === undefined ? undefined : await startMetricsServer({ port: o.metricsPort });
+    installLogging('INFO', metrics ? { sdkMetricsBindAddress: metrics.sdkBindAddress } : {});
+    if (metrics) console.log(`coldtier worker metrics on ${metrics.url}`);
     const services = await openServices(s);
     const worker = await createWorker(s, { services, ...(o.identity ? { identity: o.identity } : {}) });
     console.log(`coldtier worker polling task queue ${s.temporal.taskQueue} on ${s.temporal.address} (namespace ${s.temporal.namespace})`);
@@ -66,6 +76,8 @@ program
     const { runDemo } = await import('../demo');
     await runDemo({ dir: o.dir, rows: o.rows, keep: Boolean(o.keep) });
   });
+
+registerScheduleCommands(program, settings);
 
 function report(err: unknown): never {
   const e = err as Error;

@@ -52,6 +52,6 @@ export async function collectStatus(settings: Settings, svc: Services): Promise<
 export function formatStatus(rows: TableStatus[]): string {
   return table(
     ['table', 'layer', 'watermark', 'lag', 'pending rows', 'snapshots', 'files', 'rows', 'error'],
-    rows.map((s) => [s.table, s.layer, watermark(s.watermark), s.lagSeconds === null ? null : duration(s.lagSeconds * 1000), s.pendingRows, s.snapshots, s.files, s.rows, s.error]),
+    rows.map((s) => [s.table, s.layer, watermark(s.watermark), s.lagSeconds === null ? null : s.lagSeconds === 0 ? '0 s' : duration(s.lagSeconds * 1000), s.pendingRows, s.snapshots, s.files, s.rows, s.error]),
   );
 }

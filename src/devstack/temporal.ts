@@ -49,6 +49,9 @@ export async function startTemporal(opts: TemporalOptions): Promise<Started<Temp
         '--ui-port', String(uiPort),
         '--db-filename', dbFile,
         '--namespace', 'default',
+        // coldtier's custom search attributes (see src/workflows/search-attributes.ts), so runs can be filtered.
+        '--search-attribute', 'ColdtierTables=KeywordList',
+        '--search-attribute', 'ColdtierStatus=Keyword',
         '--log-level', 'warn',
       ],
       env: { PATH: process.env.PATH, HOME: serviceDir, TZ: 'UTC' },

@@ -71,3 +71,16 @@ export class IcebergArgumentError extends IcebergError {
     super(`iceberg invalid argument: ${reason}`);
   }
 }
+
+/**
+ * Thrown by prepareReplace (and prepareMetadataUpdate) when the change no longer
+ * applies to the table it is being committed on: a file to remove is not live
+ * any more (another compaction or an expiry got there first), or the row count
+ * would change. Permanent for this change: re-plan from fresh metadata; never
+ * retry the same change.
+ */
+export class ValidationError extends IcebergError {
+  constructor(readonly table: string, reason: string, readonly files: string[] = []) {
+    super(`iceberg validation failed for ${table}: ${reason}${files.length ? ` (${files.slice(0, 3).join(', ')}${files.length > 3 ? `, and ${files.length - 3} more` : ''})` : ''}`);
+  }
+}

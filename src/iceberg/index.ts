@@ -26,6 +26,21 @@ export { writeDataFiles } from './writer/data-writer';
 
 export type { PreparedCommit, PrepareAppendOptions } from './transaction/append';
 export { cleanupPrepared, prepareAppend } from './transaction/append';
+export type { PlanRewriteOptions, RewriteGroup, RewritePlan } from './transaction/rewrite-plan';
+export { planRewrite } from './transaction/rewrite-plan';
+export type { ExecuteRewriteOptions, RewriteResult } from './transaction/rewrite';
+export { executeRewrite } from './transaction/rewrite';
+export type { PrepareReplaceOptions, ReplaceChange } from './transaction/replace';
+export { prepareReplace } from './transaction/replace';
+export type { ExpirePlan, PlanExpireOptions } from './transaction/expire';
+export { planExpire } from './transaction/expire';
+export { prepareMetadataUpdate } from './transaction/metadata-update';
+export type { FindOrphansOptions } from './transaction/orphan-files';
+export { findOrphans, normalizeUri } from './transaction/orphan-files';
 
 export { newTableLocation, readTableMetadata, writeVersionHint } from './table/metadata-io';
 export { listDataFiles, readManifestEntries, readManifestList } from './table/scan';
+export type { PlanScanOptions, ScanColumnsOptions, ScanStats, TimeFilter } from './table/scan-columns';
+export { planScanFiles, scanColumns } from './table/scan-columns';
+export type { ReadDataFileOptions } from './arrow/parquet-reader';
+export { readDataFile } from './arrow/parquet-reader';

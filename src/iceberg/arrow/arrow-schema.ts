@@ -85,7 +85,8 @@ function describe(t: DataType): string {
   return `${String(t)}${t.typeId === Type.Float ? `(${Precision[(t as Float32).precision]})` : ''}`;
 }
 
-function conformData(data: Data, dst: Field, path: string): Data {
+/** Re-labels one column chunk as `dst` (see conformToSchema); throws DataSchemaMismatchError if it would need a conversion. */
+export function conformData(data: Data, dst: Field, path: string): Data {
   if (!sameLayout(data.type, dst.type)) {
     const hint = data.type.typeId === Type.Dictionary ? ' (dictionary-encoded: select LowCardinality columns via the generated CAST)' : '';
     throw new DataSchemaMismatchError(path, `Arrow type ${describe(data.type)} cannot be written as ${describe(dst.type)}${hint}; use the select list from icebergSchemaFromClickHouse`);

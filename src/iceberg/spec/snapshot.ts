@@ -37,32 +37,48 @@ export interface AddedTotals {
   changedPartitions: number;
 }
 
+/** What one snapshot adds and removes (append: nothing removed; replace: both). */
+export interface SnapshotChange extends AddedTotals {
+  deletedDataFiles: number;
+  deletedRecords: number;
+  removedFilesSize: number;
+}
+
 // Totals that are carried forward from the parent even when this snapshot does not change them.
 const TOTAL_KEYS = ['total-records', 'total-files-size', 'total-data-files', 'total-delete-files', 'total-position-deletes', 'total-equality-deletes'] as const;
 
 /**
- * Builds an append summary per spec Appendix F: `added-*` for this commit,
- * `total-*` = parent total + added (a parent without totals, e.g. one written
- * by a writer that omits them, makes the totals unknown, so they are left out
- * like Iceberg Java does). Caller keys are merged last but cannot override the
- * computed ones.
+ * Builds a summary per spec Appendix F (the keys Iceberg Java's
+ * SnapshotSummary writes): `added-*` / `deleted-*` / `removed-files-size` for
+ * this commit, `total-*` = parent total + added − deleted. A parent without
+ * totals (a writer that omits them) makes the totals unknown, so they are left
+ * out like Iceberg Java does. Caller keys are merged first and cannot override
+ * the computed ones.
  */
-export function appendSummary(parent: Snapshot | undefined, added: AddedTotals, extra: Record<string, string> = {}): Snapshot['summary'] {
+export function snapshotSummary(operation: 'append' | 'replace' | 'overwrite' | 'delete', parent: Snapshot | undefined, change: SnapshotChange, extra: Record<string, string> = {}): Snapshot['summary'] {
   const summary: Record<string, string> = { ...extra };
   const set = (k: string, v: number): void => { summary[k] = String(v); };
-  set('added-data-files', added.dataFiles);
-  set('added-records', added.records);
-  set('added-files-size', added.filesSize);
-  set('changed-partition-count', added.changedPartitions);
+  for (const k of ['added-data-files', 'added-records', 'added-files-size', 'deleted-data-files', 'deleted-records', 'removed-files-size']) delete summary[k];
+  if (change.dataFiles > 0 || operation === 'append') {
+    set('added-data-files', change.dataFiles);
+    set('added-records', change.records);
+    set('added-files-size', change.filesSize);
+  }
+  if (change.deletedDataFiles > 0) {
+    set('deleted-data-files', change.deletedDataFiles);
+    set('deleted-records', change.deletedRecords);
+    set('removed-files-size', change.removedFilesSize);
+  }
+  set('changed-partition-count', change.changedPartitions);
   const parentTotal = (k: (typeof TOTAL_KEYS)[number]): number | undefined => {
     if (!parent) return 0;
     const v = parent.summary[k];
     return v === undefined ? undefined : Number(v);
   };
   const delta: Record<(typeof TOTAL_KEYS)[number], number> = {
-    'total-records': added.records,
-    'total-files-size': added.filesSize,
-    'total-data-files': added.dataFiles,
+    'total-records': change.records - change.deletedRecords,
+    'total-files-size': change.filesSize - change.removedFilesSize,
+    'total-data-files': change.dataFiles - change.deletedDataFiles,
     'total-delete-files': 0,
     'total-position-deletes': 0,
     'total-equality-deletes': 0,
@@ -73,5 +89,10 @@ export function appendSummary(parent: Snapshot | undefined, added: AddedTotals, 
     else delete summary[k];
   }
   delete summary.operation;
-  return { operation: 'append', ...summary };
+  return { operation, ...summary };
+}
+
+/** Summary of an append (see snapshotSummary). */
+export function appendSummary(parent: Snapshot | undefined, added: AddedTotals, extra: Record<string, string> = {}): Snapshot['summary'] {
+  return snapshotSummary('append', parent, { ...added, deletedDataFiles: 0, deletedRecords: 0, removedFilesSize: 0 }, extra);
 }

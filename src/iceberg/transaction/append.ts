@@ -8,19 +8,12 @@ import type { FileIO } from '../io/file-io';
 import { joinUri } from '../io/uri';
 import type { DataFile } from '../spec/manifest';
 import { decodeManifestList, type ManifestFile } from '../spec/manifest-list';
-import { serializeTableMetadata } from '../spec/metadata-json';
 import { maxFieldId, sameSchemaFields, type Schema } from '../spec/schema';
-import { appendSummary, type Snapshot } from '../spec/snapshot';
+import { appendSummary } from '../spec/snapshot';
 import { currentSchema, currentSnapshot, type TableMetadata } from '../spec/table-metadata';
-import { metadataDir, newSnapshotId, nextMetadataUri, withSnapshot, writeAddedManifest, writeManifestList } from './snapshot-producer';
+import { cleanupFiles, commitSnapshot, countPartitions, metadataDir, newSnapshotId, writeAddedManifest, type PreparedCommit } from './snapshot-producer';
 
-export interface PreparedCommit {
-  metadata: TableMetadata;
-  metadataUri: string;
-  snapshotId: bigint;
-  /** Manifest(s), manifest list and metadata JSON, in write order: delete them if the compare-and-swap loses. */
-  writtenFiles: string[];
-}
+export type { PreparedCommit } from './snapshot-producer';
 
 export interface PrepareAppendOptions {
   /** Extra snapshot summary keys (e.g. an idempotency token). Cannot override computed keys. */
@@ -73,42 +66,27 @@ export async function prepareAppend(
       added.push({ ...mf, sequence_number: sequenceNumber, min_sequence_number: sequenceNumber });
     }
     const carried = parent ? decodeManifestList(await io.read(parent['manifest-list']), parent['manifest-list']) : [];
-    const manifestList = await writeManifestList(io, m0, [...added, ...carried], snapshotId, parent, sequenceNumber);
-    written.push(manifestList);
-
-    const snapshot: Snapshot = {
+    return await commitSnapshot(io, base, m0, [...added, ...carried], {
       'snapshot-id': snapshotId,
       ...(parent ? { 'parent-snapshot-id': parent['snapshot-id'] } : {}),
       'sequence-number': sequenceNumber,
       'timestamp-ms': Math.max(Date.now(), m0['last-updated-ms']),
-      'manifest-list': manifestList,
       summary: appendSummary(
         parent,
         {
           dataFiles: files.length,
           records: files.reduce((a, f) => a + f.record_count, 0),
           filesSize: files.reduce((a, f) => a + f.file_size_in_bytes, 0),
-          changedPartitions: new Set(files.map((f) => `${f.spec_id}/${JSON.stringify(f.partition, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`)).size,
+          changedPartitions: countPartitions(files),
         },
         opts.summary,
       ),
       'schema-id': schema['schema-id'],
-    };
-    const metadata = withSnapshot(m0, base.metadataUri, snapshot);
-    const metadataUri = nextMetadataUri(metadata, base.metadataUri);
-    written.push(metadataUri);
-    await io.write(metadataUri, new TextEncoder().encode(serializeTableMetadata(metadata)));
-    return { metadata, metadataUri, snapshotId, writtenFiles: written };
+    }, written);
   } catch (err) {
     await cleanupFiles(io, written);
     throw err;
   }
-}
-
-async function cleanupFiles(io: FileIO, uris: string[]): Promise<void> {
-  // Newest first: the metadata JSON goes before what it references, so a reader
-  // listing the directory never picks up a metadata file whose list is gone.
-  for (const uri of [...uris].reverse()) await io.delete(uri);
 }
 
 /** Deletes what prepareAppend wrote (after a lost compare-and-swap). Data files are the caller's. */

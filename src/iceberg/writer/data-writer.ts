@@ -31,6 +31,14 @@ export interface WriteDataFilesOptions {
    * prepareAppend({ schema }). @default the table's current schema
    */
   schema?: Schema;
+  /**
+   * Encoded Parquet bytes per row to size the first file by (later files use
+   * what the previous file achieved). Compaction passes its input files'
+   * ratio; without it the first file is sized by the in-memory Arrow size,
+   * which overestimates and would split a compacted group into small files.
+   * @default estimated from the Arrow data
+   */
+  bytesPerRowHint?: number;
 }
 
 function encodeParquet(table: Table, rowGroupRows: number): Uint8Array {
@@ -84,7 +92,7 @@ export async function writeDataFiles(io: FileIO, meta: TableMetadata, rows: Tabl
   // One operation id per call, a counter per file: Iceberg Java's OutputFileFactory naming.
   const operationId = randomUUID();
   let fileCount = 0;
-  let encodedBytesPerRow: number | undefined;
+  let encodedBytesPerRow: number | undefined = opts.bytesPerRowHint && opts.bytesPerRowHint > 0 ? opts.bytesPerRowHint : undefined;
   const written: DataFile[] = [];
 
   try {

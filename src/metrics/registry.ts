@@ -1,0 +1,110 @@
+// coldtier's own Prometheus metrics. Activities record through `metrics`; `coldtier worker --metrics-port` serves
+// them (next to the Temporal SDK's) on /metrics. Recording is cheap and harmless when nothing serves them.
+// Every name here is listed in METRIC_NAMES: test/deploy.test.ts checks that the Grafana dashboard and the alert
+// rules use only exported names.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Statuses the maintenance audit writes to maintenance_audit_log.status. */
+export const AUDIT_STATUSES = ['ok', 'warning', 'missing_data', 'error'] as const;
+export type AuditStatus = (typeof AUDIT_STATUSES)[number];
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'coldtier_' });
+
+const rows = new Counter({ name: 'coldtier_offload_rows_total', help: 'Rows committed to the Iceberg table by offloads (each commit counted once)', labelNames: ['table'], registers: [registry] });
+const bytes = new Counter({ name: 'coldtier_offload_bytes_total', help: 'Bytes of Parquet data files committed by offloads', labelNames: ['table'], registers: [registry] });
+const runs = new Counter({
+  name: 'coldtier_offload_runs_total',
+  help: 'Offload activity attempts per table by result (ok | failed); a retried attempt counts again',
+  labelNames: ['table', 'result'],
+  registers: [registry],
+});
+const duration = new Histogram({
+  name: 'coldtier_offload_duration_seconds',
+  help: 'Duration of a successful offload activity for one table',
+  labelNames: ['table'],
+  buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600],
+  registers: [registry],
+});
+const files = new Gauge({ name: 'coldtier_table_data_files', help: 'Data files in the current Iceberg snapshot (after the last offload this process ran)', labelNames: ['table'], registers: [registry] });
+const snapshots = new Gauge({ name: 'coldtier_table_snapshots', help: 'Snapshots in the Iceberg table metadata (after the last offload this process ran)', labelNames: ['table'], registers: [registry] });
+const watermarkTs = new Gauge({ name: 'coldtier_watermark_timestamp_seconds', help: 'Ingestion time of the newest offloaded row (first watermark column), Unix seconds', labelNames: ['table'], registers: [registry] });
+
+/** Per table: the newest watermark time this process saw and how much the table deliberately holds back. */
+const watermarks = new Map<string, { ts: number; holdbackSeconds: number }>();
+new Gauge({
+  name: 'coldtier_watermark_lag_seconds',
+  help: 'Now minus the watermark time, less what the table holds back on purpose (late-data buffer, and for rollups two windows); grows while offloads fail or stop',
+  labelNames: ['table'],
+  registers: [registry],
+  collect() {
+    // Computed at scrape time, so a stalled pipeline shows a growing lag even though no offload reports in.
+    const now = Date.now() / 1000;
+    for (const [table, w] of watermarks) this.set({ table }, Math.max(0, Math.round(now - w.ts - w.holdbackSeconds)));
+  },
+});
+const audit = new Gauge({ name: 'coldtier_audit_status', help: 'Latest audit status per table: 1 for the current status, 0 for the others', labelNames: ['table', 'status'], registers: [registry] });
+
+/** Every metric coldtier exports (without the _bucket/_sum/_count series of the histogram). */
+export const METRIC_NAMES: readonly string[] = [
+  'coldtier_offload_rows_total',
+  'coldtier_offload_bytes_total',
+  'coldtier_offload_runs_total',
+  'coldtier_offload_duration_seconds',
+  'coldtier_table_data_files',
+  'coldtier_table_snapshots',
+  'coldtier_watermark_timestamp_seconds',
+  'coldtier_watermark_lag_seconds',
+  'coldtier_audit_status',
+];
+
+export interface OffloadFinished {
+  table: string;
+  seconds: number;
+  /** Ingestion time of the table's watermark after the run; null when the table has none yet. */
+  watermarkTs: Date | null;
+  /** lateDataBufferSeconds, plus 2 × closedWindowSeconds for rollups: lag that is normal, not a delay. */
+  holdbackSeconds: number;
+  snapshots: number;
+  files: number;
+}
+
+export const metrics = {
+  /**
+   * Declares the tables a worker serves, so every series exists from the start at 0. Prometheus' increase() cannot
+   * see a counter's first increment when the series first appears with it.
+   */
+  declareTables(tables: readonly string[]): void {
+    for (const table of tables) {
+      rows.labels(table).inc(0);
+      bytes.labels(table).inc(0);
+      runs.labels(table, 'ok').inc(0);
+      runs.labels(table, 'failed').inc(0);
+    }
+  },
+  /** One commit (Iceberg snapshot + watermark advance) of `rows` rows in files of `bytes` bytes. */
+  committed(table: string, committedRows: number, committedBytes: number): void {
+    rows.labels(table).inc(committedRows);
+    bytes.labels(table).inc(committedBytes);
+  },
+  /** An offload activity for `table` finished (committed or nothing new). */
+  offloaded(e: OffloadFinished): void {
+    runs.labels(e.table, 'ok').inc();
+    duration.labels(e.table).observe(e.seconds);
+    snapshots.labels(e.table).set(e.snapshots);
+    files.labels(e.table).set(e.files);
+    if (e.watermarkTs) {
+      const ts = e.watermarkTs.getTime() / 1000;
+      watermarks.set(e.table, { ts, holdbackSeconds: e.holdbackSeconds });
+      watermarkTs.labels(e.table).set(ts);
+    }
+  },
+  /** An offload activity attempt for `table` failed (it may be retried). */
+  offloadFailed(table: string): void {
+    runs.labels(table, 'failed').inc();
+  },
+  /** The maintenance audit's verdict for `table`. */
+  audited(table: string, status: AuditStatus): void {
+    for (const s of AUDIT_STATUSES) audit.labels(table, s).set(s === status ? 1 : 0);
+  },
+};
