@@ -3,6 +3,7 @@ import { Worker } from '@temporalio/worker';
 import type pg from 'pg';
 import { createActivities } from './activities';
 import type { TestHooks } from './activities/offload';
+import type { CompactHooks } from './activities/maintenance/compact';
 import { openClickHouse, type ClickHouse } from './clickhouse/client';
 import type { Settings } from './config/settings';
 import { migrate } from './db/migrations';
@@ -45,6 +46,7 @@ export interface WorkerOptions {
   services: Services;
   identity?: string;
   hooks?: TestHooks;
+  compactHooks?: CompactHooks;
   /** @default settings.temporal.taskQueue */
   taskQueue?: string;
 }
@@ -63,7 +65,7 @@ export async function createWorker(settings: Settings, opts: WorkerOptions): Pro
     namespace: settings.temporal.namespace,
     taskQueue: opts.taskQueue ?? settings.temporal.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ settings, pool, ch, io, ...(opts.hooks ? { hooks: opts.hooks } : {}) }),
+    activities: createActivities({ settings, pool, ch, io, ...(opts.hooks ? { hooks: opts.hooks } : {}), ...(opts.compactHooks ? { compactHooks: opts.compactHooks } : {}) }),
     ...(opts.identity ? { identity: opts.identity } : {}),
     // Offloads are I/O + CPU heavy; a 2-core machine does best with a few at a time.
     maxConcurrentActivityTaskExecutions: 4,

@@ -16,43 +16,34 @@ export class WatermarkMovedError extends Error {
   }
 }
 
-export interface AppendRequest {
-  id: CatalogTableId;
-  files: DataFile[];
-  schema?: Schema;
-  summary: Record<string, string>;
-  watermark: { columns: string[]; from: string[] | null; to: string[]; ts: Date; offloadId: string; rows: number };
-}
-
 const MAX_CONFLICT_RETRIES = 10;
 
+export interface CasCommitOptions {
+  /** Builds the new metadata on top of `base` (again after each lost compare-and-swap). */
+  prepare: (base: LoadedTable) => Promise<PreparedCommit>;
+  /** Runs inside the commit transaction before the swap; return false to abandon the commit (it rolls back). */
+  inTransaction?: (client: pg.PoolClient, prepared: PreparedCommit) => Promise<boolean>;
+}
+
 /**
- * Commits an append and advances the watermark in ONE Postgres transaction: the catalog compare-and-swap and the
- * watermark update succeed or fail together, so the cold tier never holds rows the watermark does not cover and
- * never misses rows it does. On a catalog conflict (e.g. compaction committed first) it reloads the table and
- * re-applies the same data files on top.
+ * The one commit loop: write new metadata, then in one Postgres transaction run the caller's step (the watermark
+ * advance) and the JDBC-catalog compare-and-swap. Lost the swap → reload and prepare again on fresh metadata.
+ * Returns null when the caller's step abandoned the commit (its files are already cleaned up).
  */
-export async function commitAppend(pool: pg.Pool, io: FileIO, table: LoadedTable, req: AppendRequest): Promise<{ table: LoadedTable; prepared: PreparedCommit }> {
+export async function casCommit(pool: pg.Pool, io: FileIO, id: CatalogTableId, table: LoadedTable, o: CasCommitOptions): Promise<{ table: LoadedTable; prepared: PreparedCommit } | null> {
   let current = table;
   for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-    const prepared = await prepareAppend(io, current, req.files, { summary: req.summary, ...(req.schema ? { schema: req.schema } : {}) });
+    const prepared = await o.prepare(current);
     const client = await pool.connect();
-    let outcome: 'committed' | 'conflict' | 'watermark-moved';
+    let outcome: 'committed' | 'conflict' | 'abandoned';
     try {
       await client.query('BEGIN');
       try {
-        // Serialise committers of one table so a loser fails fast instead of deadlocking on row locks.
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${req.id.catalog}.${req.id.namespace}.${req.id.table}`]);
-        const moved = !(await advanceWatermark(client, req.id, req.watermark.from, {
-          columns: req.watermark.columns,
-          values: req.watermark.to,
-          ts: req.watermark.ts,
-          offloadId: req.watermark.offloadId,
-          snapshotId: prepared.snapshotId.toString(),
-          rows: req.watermark.rows,
-        }));
-        const swapped = !moved && (await swapMetadataLocation(client, req.id, current.metadataUri, prepared.metadataUri));
-        outcome = moved ? 'watermark-moved' : swapped ? 'committed' : 'conflict';
+        // Serialise committers of one table so a loser fails fast instead of waiting on row locks.
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${id.catalog}.${id.namespace}.${id.table}`]);
+        const go = o.inTransaction ? await o.inTransaction(client, prepared) : true;
+        const swapped = go && (await swapMetadataLocation(client, id, current.metadataUri, prepared.metadataUri));
+        outcome = !go ? 'abandoned' : swapped ? 'committed' : 'conflict';
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
         await cleanupPrepared(io, prepared).catch(() => undefined);
@@ -61,7 +52,7 @@ export async function commitAppend(pool: pg.Pool, io: FileIO, table: LoadedTable
       if (outcome !== 'committed') {
         await client.query('ROLLBACK');
       } else {
-        // If COMMIT itself fails the outcome is unknown: keep the files (the retry finds the snapshot if it landed;
+        // If COMMIT itself fails the outcome is unknown: keep the files (a retry finds the snapshot if it landed;
         // otherwise the orphan sweep removes them) and let the error propagate.
         await client.query('COMMIT');
       }
@@ -73,13 +64,40 @@ export async function commitAppend(pool: pg.Pool, io: FileIO, table: LoadedTable
       return { table: { metadata: prepared.metadata, metadataUri: prepared.metadataUri }, prepared };
     }
     await cleanupPrepared(io, prepared);
-    if (outcome === 'watermark-moved') {
-      await Promise.all(req.files.map((f) => io.delete(f.file_path).catch(() => undefined)));
-      throw new WatermarkMovedError(`${req.id.namespace}.${req.id.table}`);
-    }
-    const uri = await loadMetadataLocation(pool, req.id);
-    if (!uri) throw new Error(`iceberg commit on ${req.id.namespace}.${req.id.table}: the table disappeared from catalog ${req.id.catalog} during the commit`);
+    if (outcome === 'abandoned') return null;
+    const uri = await loadMetadataLocation(pool, id);
+    if (!uri) throw new Error(`iceberg commit on ${id.namespace}.${id.table}: the table disappeared from catalog ${id.catalog} during the commit`);
     current = { metadata: await readTableMetadata(io, uri), metadataUri: uri };
   }
-  throw new Error(`iceberg commit conflict on ${req.id.namespace}.${req.id.table}: lost the compare-and-swap ${MAX_CONFLICT_RETRIES} times; will retry`);
+  throw new Error(`iceberg commit conflict on ${id.namespace}.${id.table}: lost the compare-and-swap ${MAX_CONFLICT_RETRIES} times; will retry`);
+}
+
+export interface AppendRequest {
+  id: CatalogTableId;
+  files: DataFile[];
+  schema?: Schema;
+  summary: Record<string, string>;
+  /** Advance the watermark with the commit; omitted by backfill/repair, which fill gaps below it. */
+  watermark?: { columns: string[]; from: string[] | null; to: string[]; ts: Date; offloadId: string; rows: number };
+}
+
+/**
+ * Commits an append and advances the watermark in ONE Postgres transaction: the catalog swap and the watermark
+ * update succeed or fail together, so the cold tier never holds rows the watermark does not cover and never misses
+ * rows it does. On a catalog conflict (e.g. compaction committed first) the same data files are re-applied on top.
+ */
+export async function commitAppend(pool: pg.Pool, io: FileIO, table: LoadedTable, req: AppendRequest): Promise<{ table: LoadedTable; prepared: PreparedCommit }> {
+  const wm = req.watermark;
+  const done = await casCommit(pool, io, req.id, table, {
+    prepare: (base) => prepareAppend(io, base, req.files, { summary: req.summary, ...(req.schema ? { schema: req.schema } : {}) }),
+    ...(wm && {
+      inTransaction: (client, prepared) =>
+        advanceWatermark(client, req.id, wm.from, { columns: wm.columns, values: wm.to, ts: wm.ts, offloadId: wm.offloadId, snapshotId: prepared.snapshotId.toString(), rows: wm.rows }),
+    }),
+  });
+  if (!done) {
+    await Promise.all(req.files.map((f) => io.delete(f.file_path).catch(() => undefined)));
+    throw new WatermarkMovedError(`${req.id.namespace}.${req.id.table}`);
+  }
+  return done;
 }

@@ -2,6 +2,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Settings } from '../config/settings';
 import { tableConfig } from '../config/lookup';
 import { offloadTable, type OffloadDeps } from './offload';
+import { backfillTable, type BackfillTableInput } from './backfill';
+import { auditTable, type AuditTableInput } from './maintenance/audit';
+import { compactTable, type CompactHooks, type CompactTableInput } from './maintenance/compact';
+import { expireTable, type ExpireTableInput } from './maintenance/expire';
+import { removeOrphans, type OrphansTableInput } from './maintenance/orphans';
 import type { OffloadTableInput, PlanOffloadInput, PlannedTable } from './types';
 
 /**
@@ -15,6 +20,8 @@ const PERMANENT = new Set([
   'SchemaEvolutionError',
   'MetadataParseError',
   'IcebergPathError',
+  'BadRequestError',
+  'DataSchemaMismatchError',
 ]);
 
 function permanent<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
@@ -30,13 +37,18 @@ function permanent<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...
   };
 }
 
-export type ActivityDeps = OffloadDeps;
+export type ActivityDeps = OffloadDeps & { compactHooks?: CompactHooks };
 
 /** Activities get their clients through this factory; workflows proxy `ReturnType<typeof createActivities>`. */
 export function createActivities(deps: ActivityDeps) {
   return {
     planOffload: permanent(async (input: PlanOffloadInput): Promise<PlannedTable[]> => planOffload(deps.settings, input)),
     offloadTable: permanent((input: OffloadTableInput) => offloadTable(deps, input)),
+    backfillTable: permanent((input: BackfillTableInput) => backfillTable(deps, input)),
+    compactTable: permanent((input: CompactTableInput) => compactTable(deps, input)),
+    expireTable: permanent((input: ExpireTableInput) => expireTable(deps, input)),
+    removeOrphans: permanent((input: OrphansTableInput) => removeOrphans(deps, input)),
+    auditTable: permanent((input: AuditTableInput) => auditTable(deps, input)),
   };
 }
 

@@ -79,3 +79,42 @@ export interface MaintenanceWorkflowInput {
    */
   auditWindowEnd?: string;
 }
+
+import type { AuditTableResult } from './maintenance/audit';
+import type { CompactTableResult } from './maintenance/compact';
+import type { ExpireTableResult } from './maintenance/expire';
+import type { OrphansTableResult } from './maintenance/orphans';
+
+export type { BackfillTableInput, BackfillTableResult } from './backfill';
+export type { AuditStatus, AuditTableInput, AuditTableResult } from './maintenance/audit';
+export type { CompactTableInput, CompactTableResult } from './maintenance/compact';
+export type { ExpireTableInput, ExpireTableResult } from './maintenance/expire';
+export type { OrphansTableInput, OrphansTableResult } from './maintenance/orphans';
+
+export type MaintenanceStage = 'compact' | 'expire' | 'orphans' | 'audit';
+
+export interface MaintenanceTableResult {
+  table: string;
+  /** ok, or failed when compact/expire/orphans failed (logged, the rest continue). */
+  status: 'ok' | 'failed';
+  compact?: CompactTableResult;
+  expire?: ExpireTableResult;
+  orphans?: OrphansTableResult;
+  audit?: AuditTableResult;
+  errors: string[];
+}
+
+export interface MaintenanceWorkflowResult {
+  /** ok, or partial when a table's compact/expire/orphans failed. A failed audit fails the run instead. */
+  status: 'ok' | 'partial';
+  auditWindow: { start: string; end: string } | null;
+  tables: MaintenanceTableResult[];
+  durationMs: number;
+}
+
+export interface BackfillWorkflowInput {
+  table: string;
+  from: string;
+  to: string;
+  reason?: string;
+}

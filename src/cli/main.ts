@@ -3,6 +3,8 @@ import { loadSettings, type Settings } from '../config/settings';
 import { openServices, createWorker } from '../worker';
 import { collectStatus, formatStatus } from './status';
 import { startOffload } from './offload';
+import { parseStages, startBackfill, startMaintenance } from './maintain';
+import type { MaintenanceStage, MaintenanceWorkflowInput } from '../activities/types';
 import { installLogging } from '../logging';
 import { startMetricsServer } from '../metrics/server';
 import { registerScheduleCommands } from './schedules';
@@ -65,6 +67,45 @@ program
       await services.close();
     }
   });
+
+program
+  .command('maintain')
+  .description('start a maintenance run now: compact, expire snapshots, remove orphan files, audit')
+  .option('--tables <a,b>', 'only these tables (default: all configured)', list)
+  .option('--stages <list>', 'stages in order, any of compact,expire,orphans,audit', parseStages)
+  .option('--dry-run', 'report what would be done; write nothing (the audit still runs and logs)')
+  .option('--target-file-size-mb <n>', 'compaction target file size', Number)
+  .option('--min-input-files <n>', 'compact a partition only with at least this many small files', Number)
+  .option('--snapshot-max-age-hours <n>', 'expire snapshots older than this', Number)
+  .option('--snapshot-retain-last <n>', 'always keep this many newest snapshots', Number)
+  .option('--orphan-min-age-hours <n>', 'delete unreferenced files older than this (at least 24)', Number)
+  .option('--audit-window-hours <n>', 'audit the whole hours before the window end', Number)
+  .option('--audit-window-end <iso>', 'end of the audit window (default: now, truncated to the hour)')
+  .option('--wait', 'wait and print per table: files before/after, bytes, snapshots expired, files deleted, audit status')
+  .option('--json', 'print the result as JSON (with --wait)')
+  .action(async (o: { tables?: string[]; stages?: MaintenanceStage[]; dryRun?: boolean; targetFileSizeMb?: number; minInputFiles?: number; snapshotMaxAgeHours?: number; snapshotRetainLast?: number; orphanMinAgeHours?: number; auditWindowHours?: number; auditWindowEnd?: string; wait?: boolean; json?: boolean }) => {
+    if (o.orphanMinAgeHours !== undefined && !(o.orphanMinAgeHours >= 24)) throw new Error(`--orphan-min-age-hours ${o.orphanMinAgeHours} is under 24: files that young may belong to a write still in flight`);
+    const { wait, json, ...rest } = o;
+    const input = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as MaintenanceWorkflowInput;
+    await startMaintenance(settings(), input, { wait: Boolean(wait), json: Boolean(json) });
+  });
+
+for (const [name, reason, what] of [
+  ['backfill', 'backfill', 're-offload an event-time window of one table; rows already in Iceberg are not added again'],
+  ['repair', 'repair', 're-offload the hours an audit found missing (same as backfill, recorded as a repair)'],
+] as const) {
+  const cmd = program.command(name).description(what).requiredOption('--table <name>', 'the table');
+  if (name === 'backfill') cmd.requiredOption('--from <iso>', 'window start (inclusive)').requiredOption('--to <iso>', 'window end (exclusive)');
+  else cmd.requiredOption('--window <from/to>', 'ISO window, e.g. 2026-11-21T00:00:00Z/2026-11-22T00:00:00Z (as printed by the audit)');
+  cmd
+    .option('--no-wait', 'start it and return')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { table: string; from?: string; to?: string; window?: string; wait: boolean; json?: boolean }) => {
+      const [from, to] = o.window ? (o.window.split('/') as [string, string | undefined]) : [o.from!, o.to];
+      if (to === undefined) throw new Error(`--window must be FROM/TO (two ISO times separated by "/"), got ${JSON.stringify(o.window)}`);
+      await startBackfill(settings(), { table: o.table, from, to, reason }, { wait: o.wait, json: Boolean(o.json) });
+    });
+}
 
 program
   .command('demo')

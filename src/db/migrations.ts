@@ -75,6 +75,12 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     sql: `ALTER TABLE coldtier_watermarks ADD COLUMN IF NOT EXISTS committed_to JSONB;
           UPDATE coldtier_watermarks SET committed_to = watermark_values WHERE committed_to IS NULL;`,
   },
+  {
+    version: 5,
+    name: 'one audit row per run and table',
+    // A retried audit activity must not log the same window twice.
+    sql: `CREATE UNIQUE INDEX IF NOT EXISTS maintenance_audit_log_once ON maintenance_audit_log (workflow_id, iceberg_table, window_start) WHERE workflow_id IS NOT NULL;`,
+  },
 ];
 
 /** An arbitrary constant: the advisory lock key that serialises migrations. */

@@ -1,1 +1,3 @@
 export { offloadWorkflow } from './offload';
+export { maintenanceWorkflow } from './maintenance';
+export { backfillWorkflow } from './backfill';

@@ -1,6 +1,7 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { OffloadTableResult, OffloadWorkflowInput, OffloadWorkflowResult, PlannedTable } from '../activities/types';
+import { failureMessage } from './failures';
 import { layerWaves } from './plan';
 import { COLDTIER_STATUS, COLDTIER_TABLES } from './search-attributes';
 
@@ -17,12 +18,6 @@ function tableActivity(p: PlannedTable, heartbeatTimeoutSeconds: number) {
     heartbeatTimeout: `${heartbeatTimeoutSeconds} seconds`,
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
   }).offloadTable;
-}
-
-function failureMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof ActivityFailure && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
 }
 
 const empty = (p: PlannedTable, status: 'skipped' | 'failed', reason: string): OffloadTableResult => ({

@@ -1,0 +1,111 @@
+import { Context } from '@temporalio/activity';
+import { describeSource, qualified, quote } from '../../clickhouse/client';
+import { tableConfig, timeColumn } from '../../config/lookup';
+import { scanColumns } from '../../iceberg';
+import type { OffloadDeps } from '../offload';
+import { loadTable } from '../table-setup';
+import { parseWindow } from '../window';
+
+export type AuditStatus = 'ok' | 'warning' | 'missing_data' | 'error';
+
+export interface AuditTableInput {
+  table: string;
+  windowStart: string;
+  windowEnd: string;
+}
+
+export interface AuditHour {
+  hour: string;
+  clickhouse: number;
+  iceberg: number;
+}
+
+export interface AuditTableResult {
+  table: string;
+  windowStart: string;
+  windowEnd: string;
+  clickhouseRows: number;
+  icebergRows: number;
+  deltaPct: number;
+  status: AuditStatus;
+  /** The hours whose counts differ, so an operator sees which hours to repair. */
+  hoursDiffering: AuditHour[];
+  notes: string;
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * The seeds' thresholds (DECISION-017): Iceberg at or above ClickHouse is ok (cold keeps all history); within 1 %
+ * below is ok; 1–5 % below is a warning; more than 5 % below is missing data.
+ */
+export function auditStatus(clickhouse: number, iceberg: number): { status: AuditStatus; deltaPct: number } {
+  const deltaPct = clickhouse === 0 ? (iceberg === 0 ? 0 : 100) : ((iceberg - clickhouse) / clickhouse) * 100;
+  if (iceberg >= clickhouse || deltaPct >= -1) return { status: 'ok', deltaPct };
+  return { status: deltaPct >= -5 ? 'warning' : 'missing_data', deltaPct };
+}
+
+function workflowId(): string | null {
+  try {
+    return Context.current().info.workflowExecution?.workflowId ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Compares ClickHouse and Iceberg row counts per hour of event time over the window and logs one row in
+ * maintenance_audit_log. Errors are audited too (status error) rather than thrown, so every table gets a verdict.
+ */
+export async function auditTable(deps: OffloadDeps, input: AuditTableInput): Promise<AuditTableResult> {
+  const cfg = tableConfig(deps.settings, input.table);
+  const w = parseWindow(`audit of ${cfg.name}`, input.windowStart, input.windowEnd);
+  const result: AuditTableResult = {
+    table: cfg.name, windowStart: w.from.toISOString(), windowEnd: w.to.toISOString(),
+    clickhouseRows: 0, icebergRows: 0, deltaPct: 0, status: 'ok', hoursDiffering: [], notes: '',
+  };
+  try {
+    const time = timeColumn(cfg);
+    await describeSource(deps.ch, cfg.name, cfg.source);
+    const src = qualified(deps.ch, cfg.source).sql;
+    const ch = new Map<number, number>();
+    const rows = await deps.ch.json<{ h: string; n: string }>(
+      `SELECT toString(toUnixTimestamp(toStartOfHour(${quote(time)}, 'UTC')) * 1000) AS h, toString(count()) AS n FROM ${src}
+       WHERE ${quote(time)} >= fromUnixTimestamp64Milli({f:Int64}) AND ${quote(time)} < fromUnixTimestamp64Milli({t:Int64}) GROUP BY h`,
+      { f: w.from.getTime(), t: w.to.getTime() },
+    );
+    for (const r of rows) ch.set(Number(r.h), Number(r.n));
+    const ice = new Map<number, number>();
+    const table = await loadTable(deps.pool, deps.io, { catalog: deps.settings.catalog.name, namespace: deps.settings.catalog.namespace, table: cfg.name });
+    if (table) {
+      for await (const part of scanColumns(deps.io, table.metadata, { columns: [time], filter: { column: time, fromMs: w.from.getTime(), toMs: w.to.getTime() } })) {
+        const v = part.getChildAt(0)!;
+        for (let i = 0; i < part.numRows; i++) {
+          const h = Math.floor(Number((v.get(i) as bigint) / 1000n) / HOUR) * HOUR;
+          ice.set(h, (ice.get(h) ?? 0) + 1);
+        }
+      }
+    }
+    for (const h of [...new Set([...ch.keys(), ...ice.keys()])].sort((a, b) => a - b)) {
+      const c = ch.get(h) ?? 0;
+      const i = ice.get(h) ?? 0;
+      result.clickhouseRows += c;
+      result.icebergRows += i;
+      if (c !== i) result.hoursDiffering.push({ hour: new Date(h).toISOString(), clickhouse: c, iceberg: i });
+    }
+    Object.assign(result, auditStatus(result.clickhouseRows, result.icebergRows));
+    const short = result.hoursDiffering.filter((x) => x.iceberg < x.clickhouse);
+    result.notes = short.length
+      ? `hours with fewer rows in Iceberg: ${short.map((x) => `${x.hour} (${x.iceberg}/${x.clickhouse})`).join(', ')}; fix with: coldtier repair --table ${cfg.name} --window ${result.windowStart}/${result.windowEnd}`
+      : table ? '' : 'the Iceberg table does not exist yet';
+  } catch (err) {
+    result.status = 'error';
+    result.notes = (err as Error).message;
+  }
+  await deps.pool.query(
+    `INSERT INTO maintenance_audit_log (run_timestamp, workflow_id, iceberg_table, window_start, window_end, ch_row_count, iceberg_row_count, delta_pct, status, notes)
+     VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+    [workflowId(), `${deps.settings.catalog.namespace}.${cfg.name}`, w.from, w.to, result.clickhouseRows, result.icebergRows, result.deltaPct, result.status, result.notes],
+  );
+  return result;
+}

@@ -1,0 +1,75 @@
+import { executeRewrite, planRewrite, prepareReplace } from '../../iceberg';
+import { withTableLock } from '../../db/table-lock';
+import { casCommit } from '../commit';
+import type { OffloadDeps } from '../offload';
+import { heartbeat, maintenanceId, resolveTable, totals } from './common';
+
+export interface CompactTableInput {
+  table: string;
+  targetFileSizeMb: number;
+  minInputFiles: number;
+  dryRun: boolean;
+}
+
+export interface CompactTableResult {
+  table: string;
+  status: 'compacted' | 'nothing-to-do' | 'dry-run' | 'no-table';
+  filesBefore: number;
+  filesAfter: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  /** Partitions (groups) rewritten or planned. */
+  groups: number;
+  filesRewritten: number;
+  filesAdded: number;
+  snapshotId: string | null;
+  durationMs: number;
+}
+
+/** Test hook: runs between planning/rewriting and the commit (a concurrent offload lands here in tests). */
+export interface CompactHooks {
+  beforeCommit?: (table: string) => Promise<void>;
+}
+
+/**
+ * Binpacks the small files of each partition into target-size files and commits an Iceberg `replace` snapshot, like
+ * Spark's rewrite_data_files. The replace validates that every file it removes is still live, and is built on the
+ * latest metadata at commit time, so an append committed meanwhile is kept. If a removed file vanished (another
+ * compaction), the commit fails, the new files are deleted, and the retry plans again.
+ */
+export async function compactTable(deps: OffloadDeps & { compactHooks?: CompactHooks }, input: CompactTableInput): Promise<CompactTableResult> {
+  const started = Date.now();
+  const { id, table } = await resolveTable(deps, input.table);
+  const before = totals(table);
+  const result: CompactTableResult = {
+    table: input.table, status: 'no-table', filesBefore: before.files, filesAfter: before.files, bytesBefore: before.bytes, bytesAfter: before.bytes,
+    groups: 0, filesRewritten: 0, filesAdded: 0, snapshotId: null, durationMs: 0,
+  };
+  if (!table) return { ...result, durationMs: Date.now() - started };
+  return withTableLock(deps.settings.databaseUrl, id, async () => {
+    const plan = await planRewrite(deps.io, table.metadata, { targetFileSizeBytes: input.targetFileSizeMb * 1024 * 1024, minInputFiles: input.minInputFiles });
+    result.groups = plan.groups.length;
+    result.filesRewritten = plan.inputFiles;
+    result.filesAdded = plan.expectedOutputFiles;
+    if (!plan.groups.length || input.dryRun) {
+      result.status = plan.groups.length ? 'dry-run' : 'nothing-to-do';
+      if (input.dryRun) result.filesAfter = before.files - plan.inputFiles + plan.expectedOutputFiles;
+      return { ...result, durationMs: Date.now() - started };
+    }
+    const rewrite = await executeRewrite(deps.io, table.metadata, plan, {
+      onGroupWritten: ({ index, groups }) => heartbeat({ table: input.table, stage: 'compact', group: index + 1, groups }),
+    });
+    try {
+      await deps.compactHooks?.beforeCommit?.(input.table);
+      const done = await casCommit(deps.pool, deps.io, id, table, {
+        prepare: (base) => prepareReplace(deps.io, base, { ...rewrite, startingSnapshotId: plan.startingSnapshotId }, { summary: { 'coldtier.maintenance-id': maintenanceId() } }),
+      });
+      const after = totals(done!.table);
+      Object.assign(result, { status: 'compacted', filesAfter: after.files, bytesAfter: after.bytes, filesAdded: rewrite.added.length, snapshotId: done!.prepared.snapshotId.toString() });
+    } catch (err) {
+      await Promise.all(rewrite.added.map((f) => deps.io.delete(f.file_path).catch(() => undefined)));
+      throw err;
+    }
+    return { ...result, durationMs: Date.now() - started };
+  }, 'maintenance');
+}

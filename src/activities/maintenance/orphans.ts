@@ -1,0 +1,49 @@
+import { findOrphans } from '../../iceberg';
+import { withTableLock } from '../../db/table-lock';
+import type { OffloadDeps } from '../offload';
+import { BadRequestError } from '../window';
+import { heartbeat, resolveTable } from './common';
+
+export const MIN_ORPHAN_AGE_HOURS = 24;
+
+export interface OrphansTableInput {
+  table: string;
+  olderThanHours: number;
+  dryRun: boolean;
+}
+
+export interface OrphansTableResult {
+  table: string;
+  orphansFound: number;
+  filesDeleted: number;
+  bytesDeleted: number;
+  durationMs: number;
+}
+
+/**
+ * Deletes files under the table location that no metadata references and that are older than the minimum age
+ * (Spark's remove_orphan_files). The age floor of 24 h protects files an in-flight write has uploaded but not yet
+ * committed (apache/iceberg#4194).
+ */
+export async function removeOrphans(deps: OffloadDeps, input: OrphansTableInput): Promise<OrphansTableResult> {
+  const started = Date.now();
+  if (!(input.olderThanHours >= MIN_ORPHAN_AGE_HOURS)) {
+    throw new BadRequestError(`orphan removal of ${input.table}: orphan_min_age_hours ${input.olderThanHours} is under ${MIN_ORPHAN_AGE_HOURS}; files that young may belong to a write still in flight`);
+  }
+  const { id, table } = await resolveTable(deps, input.table);
+  const result: OrphansTableResult = { table: input.table, orphansFound: 0, filesDeleted: 0, bytesDeleted: 0, durationMs: 0 };
+  if (!table) return result;
+  return withTableLock(deps.settings.databaseUrl, id, async () => {
+    const orphans = await findOrphans(deps.io, table.metadata, table.metadataUri, { olderThanMs: Date.now() - input.olderThanHours * 3_600_000 });
+    result.orphansFound = orphans.length;
+    if (!input.dryRun) {
+      for (const [i, f] of orphans.entries()) {
+        await deps.io.delete(f.uri);
+        result.filesDeleted++;
+        result.bytesDeleted += f.size;
+        if (i % 100 === 0) heartbeat({ table: input.table, stage: 'orphans', deleted: i });
+      }
+    }
+    return { ...result, durationMs: Date.now() - started };
+  }, 'maintenance');
+}

@@ -1,0 +1,119 @@
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { ApplicationFailure, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { MaintenanceStage, MaintenanceTableResult, MaintenanceWorkflowInput, MaintenanceWorkflowResult } from '../activities/types';
+import { failureMessage } from './failures';
+
+const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
+const STAGES: MaintenanceStage[] = ['compact', 'expire', 'orphans', 'audit'];
+const HOUR = 3_600_000;
+
+const { planOffload } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
+
+/** Per-stage activity options, like the seeds' budgets: compact 10 min/table, expire 5 min/table, audit 10 min. */
+function stage(name: MaintenanceStage, table: string) {
+  const timeouts = { compact: '1 hour', expire: '30 minutes', orphans: '30 minutes', audit: '30 minutes' } as const;
+  return proxyActivities<Activities>({
+    summary: `${name} ${table}`,
+    startToCloseTimeout: timeouts[name],
+    heartbeatTimeout: '5 minutes',
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumAttempts: 3 },
+  });
+}
+
+/** Validated parameters with the seeds' defaults merged in one place. */
+export function maintenanceParams(input: MaintenanceWorkflowInput) {
+  const p = {
+    stages: input.stages?.length ? input.stages : STAGES,
+    targetFileSizeMb: input.targetFileSizeMb ?? 128,
+    minInputFiles: input.minInputFiles ?? 5,
+    snapshotMaxAgeHours: input.snapshotMaxAgeHours ?? 168,
+    snapshotRetainLast: input.snapshotRetainLast ?? 3,
+    orphanMinAgeHours: input.orphanMinAgeHours ?? 72,
+    auditWindowHours: input.auditWindowHours ?? 24,
+    dryRun: input.dryRun ?? false,
+  };
+  const bad = (m: string) => ApplicationFailure.nonRetryable(`maintenance: ${m}`, 'BadRequestError');
+  for (const s of p.stages) if (!STAGES.includes(s)) throw bad(`unknown stage ${JSON.stringify(s)}; stages are ${STAGES.join(', ')}`);
+  if (!(p.orphanMinAgeHours >= 24)) throw bad(`orphan_min_age_hours ${p.orphanMinAgeHours} is under 24; files that young may belong to a write still in flight`);
+  if (!(p.targetFileSizeMb > 0)) throw bad(`target_file_size_mb must be positive, got ${p.targetFileSizeMb}`);
+  if (!(p.snapshotMaxAgeHours >= 0)) throw bad(`snapshot_max_age_hours must be 0 or more, got ${p.snapshotMaxAgeHours}`);
+  if (!(Number.isInteger(p.snapshotRetainLast) && p.snapshotRetainLast >= 1)) throw bad(`snapshot_retain_last must be an integer of at least 1, got ${p.snapshotRetainLast}`);
+  if (!(p.auditWindowHours >= 1)) throw bad(`audit_window_hours must be at least 1, got ${p.auditWindowHours}`);
+  if (!(Number.isInteger(p.minInputFiles) && p.minInputFiles >= 1)) throw bad(`min_input_files must be an integer of at least 1, got ${p.minInputFiles}`);
+  return p;
+}
+
+/**
+ * The audit window ends at the schedule's action time (TemporalScheduledStartTime), truncated to the hour, so a late
+ * or backfilled run audits the day it was scheduled for, not the day it happens to run.
+ */
+function auditWindow(input: MaintenanceWorkflowInput, hours: number): { start: string; end: string } {
+  const scheduled = workflowInfo().typedSearchAttributes.get(SCHEDULED_START);
+  const anchor = input.auditWindowEnd ? new Date(input.auditWindowEnd) : (scheduled ?? new Date(workflowInfo().startTime));
+  if (Number.isNaN(anchor.getTime())) throw ApplicationFailure.nonRetryable(`maintenance: auditWindowEnd ${JSON.stringify(input.auditWindowEnd)} is not an ISO time`, 'BadRequestError');
+  const end = Math.floor(anchor.getTime() / HOUR) * HOUR;
+  return { start: new Date(end - hours * HOUR).toISOString(), end: new Date(end).toISOString() };
+}
+
+/**
+ * Daily maintenance (DECISION-017): compact → expire → remove orphans → audit, each table in turn. A table whose
+ * compact/expire/orphans fails is logged and the rest continue (status partial). An audit with missing data or an
+ * error fails the run with a non-retryable error, so it shows as Failed in the UI and alerts.
+ */
+export async function maintenanceWorkflow(input: MaintenanceWorkflowInput = {}): Promise<MaintenanceWorkflowResult> {
+  const started = Date.now();
+  const p = maintenanceParams(input);
+  const window = p.stages.includes('audit') ? auditWindow(input, p.auditWindowHours) : null;
+  const plan = await planOffload({ ...(input.tables ? { tables: input.tables } : {}) });
+  const results: MaintenanceTableResult[] = plan.map((t) => ({ table: t.table, status: 'ok', errors: [] }));
+  const run = async (r: MaintenanceTableResult, name: MaintenanceStage, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (err) {
+      r.status = 'failed';
+      r.errors.push(`${name}: ${failureMessage(err)}`);
+    }
+  };
+  // Stage by stage over all tables, one table at a time (the seeds' order): fresh compacted snapshots are never
+  // expired in the same run, and the audit sees the finished tables.
+  for (const name of p.stages.filter((s) => s !== 'audit')) {
+    for (const r of results) {
+      const acts = stage(name, r.table);
+      if (name === 'compact') await run(r, name, async () => void (r.compact = await acts.compactTable({ table: r.table, targetFileSizeMb: p.targetFileSizeMb, minInputFiles: p.minInputFiles, dryRun: p.dryRun })));
+      if (name === 'expire') await run(r, name, async () => void (r.expire = await acts.expireTable({ table: r.table, snapshotMaxAgeHours: p.snapshotMaxAgeHours, retainLast: p.snapshotRetainLast, dryRun: p.dryRun })));
+      if (name === 'orphans') await run(r, name, async () => void (r.orphans = await acts.removeOrphans({ table: r.table, olderThanHours: p.orphanMinAgeHours, dryRun: p.dryRun })));
+    }
+  }
+  if (window) {
+    for (const r of results) {
+      r.audit = await stage('audit', r.table).auditTable({ table: r.table, windowStart: window.start, windowEnd: window.end });
+    }
+  }
+  const result: MaintenanceWorkflowResult = {
+    status: results.some((r) => r.status === 'failed') ? 'partial' : 'ok',
+    auditWindow: window,
+    tables: results,
+    durationMs: Date.now() - started,
+  };
+  setCurrentDetails(detailsMarkdown(result));
+  const bad = results.filter((r) => r.audit && (r.audit.status === 'missing_data' || r.audit.status === 'error'));
+  if (bad.length) {
+    const what = bad.map((r) => `${r.table}: ${r.audit!.status} (${r.audit!.icebergRows}/${r.audit!.clickhouseRows} rows${r.audit!.notes ? `; ${r.audit!.notes}` : ''})`).join('; ');
+    throw ApplicationFailure.create({
+      message: `maintenance audit of ${window!.start}/${window!.end} failed: ${what}`,
+      type: 'AuditFailed',
+      nonRetryable: true,
+      details: [result],
+    });
+  }
+  return result;
+}
+
+function detailsMarkdown(r: MaintenanceWorkflowResult): string {
+  const rows = r.tables.map(
+    (t) =>
+      `| ${t.table} | ${t.compact ? `${t.compact.filesBefore}→${t.compact.filesAfter}` : ''} | ${t.expire?.snapshotsExpired ?? ''} | ${(t.expire?.filesDeleted ?? 0) + (t.orphans?.filesDeleted ?? 0)} | ${t.audit?.status ?? ''} | ${t.errors.join('; ').replace(/[|\n]/g, ' ')} |`,
+  );
+  return [`audit window ${r.auditWindow ? `${r.auditWindow.start} → ${r.auditWindow.end}` : '-'}, status ${r.status}`, '', '| table | files | snapshots expired | files deleted | audit | errors |', '|---|---|---|---|---|---|', ...rows].join('\n');
+}
