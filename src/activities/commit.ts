@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { cleanupPrepared, prepareAppend, readTableMetadata, writeVersionHint, type DataFile, type FileIO, type PreparedCommit, type Schema, type TableMetadata } from '../iceberg';
 import { loadMetadataLocation, swapMetadataLocation, type CatalogTableId } from '../iceberg/catalog/jdbc';
 import { advanceWatermark } from '../db/watermarks';
+import type { LockGuard } from '../db/table-lock';
 
 export interface LoadedTable {
   metadata: TableMetadata;
@@ -77,6 +78,8 @@ export interface AppendRequest {
   files: DataFile[];
   schema?: Schema;
   summary: Record<string, string>;
+  /** Checked inside the commit transaction: an attempt that lost its table lock must not commit. */
+  guard?: LockGuard;
   /** Advance the watermark with the commit; omitted by backfill/repair, which fill gaps below it. */
   watermark?: { columns: string[]; from: string[] | null; to: string[]; ts: Date; offloadId: string; rows: number };
 }
@@ -90,10 +93,11 @@ export async function commitAppend(pool: pg.Pool, io: FileIO, table: LoadedTable
   const wm = req.watermark;
   const done = await casCommit(pool, io, req.id, table, {
     prepare: (base) => prepareAppend(io, base, req.files, { summary: req.summary, ...(req.schema ? { schema: req.schema } : {}) }),
-    ...(wm && {
-      inTransaction: (client, prepared) =>
-        advanceWatermark(client, req.id, wm.from, { columns: wm.columns, values: wm.to, ts: wm.ts, offloadId: wm.offloadId, snapshotId: prepared.snapshotId.toString(), rows: wm.rows }),
-    }),
+    inTransaction: async (client, prepared) => {
+      req.guard?.assertHeld();
+      if (!wm) return true;
+      return advanceWatermark(client, req.id, wm.from, { columns: wm.columns, values: wm.to, ts: wm.ts, offloadId: wm.offloadId, snapshotId: prepared.snapshotId.toString(), rows: wm.rows });
+    },
   });
   if (!done) {
     await Promise.all(req.files.map((f) => io.delete(f.file_path).catch(() => undefined)));

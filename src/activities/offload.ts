@@ -4,7 +4,9 @@ import { describeSource, qualified, type ClickHouse } from '../clickhouse/client
 import type { Settings } from '../config/settings';
 import { tableConfig } from '../config/lookup';
 import { readWatermark, type TableIdent } from '../db/watermarks';
-import { withTableLock } from '../db/table-lock';
+import { withTableLock, type LockGuard } from '../db/table-lock';
+import { faultPoint } from './faults';
+import { faultyUploads, removeDeadAttemptFiles } from './attempts';
 import type { TableConfig } from '../config/tables';
 import { findSnapshot, icebergSchemaFromClickHouse, writeDataFiles, type FileIO, type Snapshot } from '../iceberg';
 import { commitAppend } from './commit';
@@ -74,16 +76,17 @@ export async function offloadTable(deps: OffloadDeps, input: OffloadTableInput):
   const cfg = tableConfig(deps.settings, input.table);
   const id = { catalog: deps.settings.catalog.name, namespace: deps.settings.catalog.namespace, table: cfg.name };
   try {
-    return await withTableLock(deps.settings.databaseUrl, id, () => offloadLocked(deps, cfg, id));
+    return await withTableLock(deps.settings.databaseUrl, id, (guard) => offloadLocked(deps, cfg, id, guard));
   } catch (err) {
     metrics.offloadFailed(cfg.name);
     throw err;
   }
 }
 
-async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent): Promise<OffloadTableResult> {
+async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent, guard: LockGuard): Promise<OffloadTableResult> {
   const started = Date.now();
-  const { settings, pool, ch, io } = deps;
+  const { settings, pool, ch } = deps;
+  const io = faultyUploads(deps.io, cfg.name);
   const { offloadId, attempt } = activityIdentity(cfg.name);
   const src = qualified(ch, cfg.source).sql;
 
@@ -121,6 +124,10 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
     result.watermarkTo = JSON.parse(mine[0]!.summary![SUMMARY.watermarkTo] ?? 'null');
   }
 
+  // Files a dead earlier attempt uploaded but never committed (it reported them in its heartbeat). Holding the table
+  // lock proves that attempt is gone, so whatever it left unreferenced can go now instead of waiting for the sweep.
+  result.cleanedFiles = await removeDeadAttemptFiles(io, table.metadata, cfg.name);
+
   const wm = await readWatermark(pool, id);
   let wmTs = wm?.ts ?? null;
   // Commits must start from the stored watermark (the compare in the commit transaction), but reading starts above
@@ -136,6 +143,7 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
   while (cycleTo && !sameKey(lo, cycleTo.values)) {
     const hi = await batchUpperBound(ch, src, key, lo, cycleTo, cfg.batchRows);
     const where = rangeWhere(key, lo, hi.values);
+    await faultPoint('reading', cfg.name);
     const rows = await ch.arrow(`SELECT ${select.join(', ')} FROM ${src} WHERE ${where.sql}${batchOrderBy(cfg)}`, where.params);
     beat({ table: cfg.name, stage: 'written-batch', batch, watermark: hi.values, rows: rows.numRows });
     if (rows.numRows === 0) {
@@ -149,9 +157,12 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
       // The batch query orders rows by partition, then the table's sort order (see batchOrderBy).
       ...(sortedByOrder(cfg) ? { sortOrderId: table.metadata['default-sort-order-id'] } : {}),
     });
+    beat({ table: cfg.name, stage: 'uploaded', batch, watermark: lo, pendingFiles: files.map((f) => f.file_path) });
+    await faultPoint('before-commit', cfg.name);
     const committed = await commitAppend(pool, io, table, {
       id,
       files,
+      guard,
       ...(evolved ? { schema: evolved } : {}),
       summary: {
         [SUMMARY.offloadId]: offloadId,
@@ -176,6 +187,7 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
     result.watermarkTo = hi.values;
     beat({ table: cfg.name, stage: 'committed', batch, watermark: hi.values, rows: result.rows });
     log('offload batch committed', { table: cfg.name, batch, rows: rows.numRows, files: files.length, snapshotId: result.snapshotId, watermark: hi.values });
+    await faultPoint('after-commit', cfg.name);
     await deps.hooks?.afterCommit?.({ table: cfg.name, attempt, batch });
     batch++;
   }

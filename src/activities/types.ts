@@ -35,6 +35,8 @@ export interface OffloadTableResult {
   durationMs: number;
   /** Why the table was skipped or failed. */
   reason?: string;
+  /** Uncommitted files of a dead earlier attempt that this attempt deleted. */
+  cleanedFiles?: number;
 }
 
 export interface OffloadWorkflowInput {
