@@ -14,10 +14,13 @@ import { connectClient } from '../src/temporal/connection';
 import { cliEnv, fingerprint, icebergFunction, makeTestEnv } from './helpers/coldtier';
 import { spawnWorker, type WorkerProcess } from './helpers/processes';
 
-test('worker processes: SIGKILL mid-offload loses nothing; two workers share a ten-table cycle', async () => {
+test('worker processes: SIGKILL mid-offload loses nothing; two workers share a ten-table cycle and a fanned-out catch-up', async () => {
   const env = await makeTestEnv({
     warehouse: 's3',
-    tables: () => defaultTables.map((t) => (t.layer === 'gold' ? t : { ...t, lateDataBufferSeconds: 0, batchRows: 20_000 })),
+    tables: () =>
+      defaultTables.map((t) =>
+        t.layer === 'gold' ? t : { ...t, lateDataBufferSeconds: 0, batchRows: 20_000, fanOutBatches: t.name === 'bronze_trades_binance' ? 0 : 8 },
+      ),
   });
   // chDB locks its directory to one process; the gateway serves it over ClickHouse's HTTP interface to all workers.
   const gateway = await startChdbGateway({ path: env.chdbPath });
@@ -71,6 +74,27 @@ test('worker processes: SIGKILL mid-offload loses nothing; two workers share a t
       assert.deepEqual(await fingerprint(ch, icebergFunction(env, t)), await fingerprint(ch, t), t);
     }
     assert.deepEqual(await fingerprint(ch, icebergFunction(env, 'silver_trades'), 'silver'), await fingerprint(ch, 'silver_trades', 'silver'));
+
+    // 3. A large catch-up fans out into range writes on both workers and lands as one commit.
+    await insertTrades(ch, 'bronze_trades_coinbase', { rows: 300_000, exchange: 'coinbase', spreadSeconds: 2 * 86_400, seed: 4 });
+    const fan = await client.workflow.start('offloadWorkflow', { taskQueue: queue, workflowId: `fan-${env.tag}`, args: [{ tables: ['bronze_trades_coinbase'] }] });
+    const fanned = ((await fan.result()) as OffloadWorkflowResult).tables[0]!;
+    assert.equal(fanned.status, 'committed');
+    assert.equal(fanned.rows, 300_000);
+    assert.equal(fanned.commits, 1);
+    const writers = new Set<string>();
+    const events = (await fan.fetchHistory()).events ?? [];
+    const scheduled = new Map<string, string>();
+    for (const e of events) {
+      const a = e.activityTaskScheduledEventAttributes;
+      if (a?.activityType?.name) scheduled.set(String(e.eventId), a.activityType.name);
+      const st = e.activityTaskStartedEventAttributes;
+      if (st?.identity && scheduled.get(String(st.scheduledEventId)) === 'writeRange') writers.add(st.identity);
+    }
+    assert.equal(writers.size, 2, `range writes ran on both workers: ${[...writers].join(', ')}`);
+    const coinbase = await fingerprint(ch, icebergFunction(env, 'bronze_trades_coinbase'));
+    assert.equal(coinbase.keys, coinbase.n);
+    assert.deepEqual(coinbase, await fingerprint(ch, 'bronze_trades_coinbase'));
   } finally {
     for (const w of workers) await w.kill('SIGTERM');
     await client.connection.close();

@@ -3,11 +3,12 @@ import type { Settings } from '../config/settings';
 import { tableConfig } from '../config/lookup';
 import { offloadTable, type OffloadDeps } from './offload';
 import { backfillTable, type BackfillTableInput } from './backfill';
+import { commitRanges, writeRange } from './fanout';
 import { auditTable, type AuditTableInput } from './maintenance/audit';
 import { compactTable, type CompactHooks, type CompactTableInput } from './maintenance/compact';
 import { expireTable, type ExpireTableInput } from './maintenance/expire';
 import { removeOrphans, type OrphansTableInput } from './maintenance/orphans';
-import type { OffloadTableInput, PlanOffloadInput, PlannedTable } from './types';
+import type { CommitRangesInput, OffloadTableInput, PlanOffloadInput, PlannedTable, WriteRangeInput } from './types';
 
 /**
  * Errors that no retry can fix: bad config, a missing source table, a schema Iceberg cannot take, a corrupt
@@ -44,6 +45,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     planOffload: permanent(async (input: PlanOffloadInput): Promise<PlannedTable[]> => planOffload(deps.settings, input)),
     offloadTable: permanent((input: OffloadTableInput) => offloadTable(deps, input)),
+    writeRange: permanent((input: WriteRangeInput) => writeRange(deps, input)),
+    commitRanges: permanent((input: CommitRangesInput) => commitRanges(deps, input)),
     backfillTable: permanent((input: BackfillTableInput) => backfillTable(deps, input)),
     compactTable: permanent((input: CompactTableInput) => compactTable(deps, input)),
     expireTable: permanent((input: ExpireTableInput) => expireTable(deps, input)),

@@ -10,10 +10,10 @@ import { faultyUploads, removeDeadAttemptFiles } from './attempts';
 import type { TableConfig } from '../config/tables';
 import { findSnapshot, icebergSchemaFromClickHouse, writeDataFiles, type FileIO, type Snapshot } from '../iceberg';
 import { commitAppend } from './commit';
-import { batchOrderBy, batchUpperBound, cycleUpperBound, maxKey, partitionOrderExpr, rangeWhere, watermarkKey, type Bound } from './range';
+import { batchOrderBy, batchUpperBound, cycleUpperBound, maxKey, partitionOrderExpr, pendingRows, rangeWhere, watermarkKey, type Bound, type WatermarkKey } from './range';
 import { createTableIfMissing } from './table-setup';
 import { metrics } from '../metrics/registry';
-import type { OffloadTableInput, OffloadTableResult } from './types';
+import type { FanOutPlan, OffloadTableInput, OffloadTableResult } from './types';
 
 export interface OffloadDeps {
   settings: Settings;
@@ -37,7 +37,7 @@ export const SUMMARY = {
   source: 'coldtier.source',
 } as const;
 
-function activityIdentity(table: string): { offloadId: string; attempt: number } {
+export function activityIdentity(table: string): { offloadId: string; attempt: number } {
   try {
     const info = Context.current().info;
     const wf = info.workflowExecution;
@@ -48,7 +48,7 @@ function activityIdentity(table: string): { offloadId: string; attempt: number }
   }
 }
 
-function beat(details: unknown): void {
+export function beat(details: unknown): void {
   try {
     heartbeat(details);
   } catch {
@@ -76,14 +76,14 @@ export async function offloadTable(deps: OffloadDeps, input: OffloadTableInput):
   const cfg = tableConfig(deps.settings, input.table);
   const id = { catalog: deps.settings.catalog.name, namespace: deps.settings.catalog.namespace, table: cfg.name };
   try {
-    return await withTableLock(deps.settings.databaseUrl, id, (guard) => offloadLocked(deps, cfg, id, guard));
+    return await withTableLock(deps.settings.databaseUrl, id, (guard) => offloadLocked(deps, cfg, id, guard, input));
   } catch (err) {
     metrics.offloadFailed(cfg.name);
     throw err;
   }
 }
 
-async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent, guard: LockGuard): Promise<OffloadTableResult> {
+async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent, guard: LockGuard, input: OffloadTableInput): Promise<OffloadTableResult> {
   const started = Date.now();
   const { settings, pool, ch } = deps;
   const io = faultyUploads(deps.io, cfg.name);
@@ -138,6 +138,11 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
   const cycleTo: Bound | null = mine.length
     ? (JSON.parse(mine[0]!.summary![SUMMARY.cycleTo]!) as Bound)
     : await cycleUpperBound(ch, src, key, lo, { bufferSeconds: cfg.lateDataBufferSeconds, windowSeconds: cfg.closedWindowSeconds });
+
+  if (input.allowFanOut && !mine.length && cycleTo && cfg.fanOutBatches > 0) {
+    const plan = await fanOutPlan(ch, src, key, cfg, expected, lo, cycleTo);
+    if (plan) return { ...result, status: 'fan-out', fanOut: plan, durationMs: Date.now() - started };
+  }
 
   let batch = 0;
   while (cycleTo && !sameKey(lo, cycleTo.values)) {
@@ -205,15 +210,31 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
   return result;
 }
 
-function sortedByOrder(cfg: TableConfig): boolean {
+export function sortedByOrder(cfg: TableConfig): boolean {
   return cfg.sortBy.length > 0 && cfg.partitionBy.every((p) => partitionOrderExpr(p.column, p.transform) !== null);
+}
+
+/**
+ * Splits (lo, cycleTo] into batchRows-sized key ranges when there are more than fanOutBatches of them: pending rows
+ * are counted first, so the common small cycle costs one count query.
+ */
+async function fanOutPlan(ch: ClickHouse, src: string, key: WatermarkKey, cfg: TableConfig, expected: string[] | null, lo: string[] | null, cycleTo: Bound): Promise<FanOutPlan | null> {
+  const { pending } = await pendingRows(ch, src, key, lo);
+  if (pending <= cfg.fanOutBatches * cfg.batchRows) return null;
+  const ranges: FanOutPlan['ranges'] = [];
+  for (let from = lo; !sameKey(from, cycleTo.values); ) {
+    const hi = await batchUpperBound(ch, src, key, from, cycleTo, cfg.batchRows);
+    ranges.push({ lo: from, hi });
+    from = hi.values;
+  }
+  return ranges.length > cfg.fanOutBatches ? { expected, ranges } : null;
 }
 
 function sameKey(a: string[] | null, b: string[]): boolean {
   return a !== null && a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-function targetSize(props: Record<string, string> | undefined): { targetFileSizeBytes?: number } {
+export function targetSize(props: Record<string, string> | undefined): { targetFileSizeBytes?: number } {
   const v = Number(props?.['write.target-file-size-bytes']);
   return Number.isFinite(v) && v > 0 ? { targetFileSizeBytes: v } : {};
 }

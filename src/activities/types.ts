@@ -16,12 +16,40 @@ export interface PlannedTable {
 
 export interface OffloadTableInput {
   table: string;
+  /** Return a fan-out plan instead of working through a large catch-up alone (set by the workflow). */
+  allowFanOut?: boolean;
+}
+
+/** A catch-up split into key ranges (lo, hi] to be written in parallel and committed once. */
+export interface FanOutPlan {
+  /** The stored watermark the commit must start from. */
+  expected: string[] | null;
+  ranges: { lo: string[] | null; hi: { values: string[]; tsMicros: string } }[];
+}
+
+export interface WriteRangeInput {
+  table: string;
+  lo: string[] | null;
+  hi: { values: string[]; tsMicros: string };
+}
+
+export interface WriteRangeResult {
+  /** DataFile descriptions (see datafile-codec.ts). */
+  files: string[];
+  rows: number;
+  bytes: number;
+}
+
+export interface CommitRangesInput {
+  table: string;
+  plan: FanOutPlan;
+  parts: WriteRangeResult[];
 }
 
 export interface OffloadTableResult {
   table: string;
   /** committed: new rows landed; noop: nothing new; skipped/failed are set by the workflow. */
-  status: 'committed' | 'noop' | 'skipped' | 'failed';
+  status: 'committed' | 'noop' | 'skipped' | 'failed' | 'fan-out';
   rows: number;
   files: number;
   bytes: number;
@@ -37,6 +65,8 @@ export interface OffloadTableResult {
   reason?: string;
   /** Uncommitted files of a dead earlier attempt that this attempt deleted. */
   cleanedFiles?: number;
+  /** status fan-out: the plan the workflow runs as parallel write activities plus one commit. */
+  fanOut?: FanOutPlan;
 }
 
 export interface OffloadWorkflowInput {

@@ -11,13 +11,31 @@ const { planOffload } = proxyActivities<Activities>({
 });
 
 /** Each table is its own activity, named in the UI, retried with backoff, heartbeating its progress. */
-function tableActivity(p: PlannedTable, heartbeatTimeoutSeconds: number) {
-  return proxyActivities<Activities>({
-    summary: `offload ${p.layer} table ${p.table}`,
+function tableActivities(p: PlannedTable, heartbeatTimeoutSeconds: number) {
+  const options = (summary: string) => ({
+    summary,
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: `${heartbeatTimeoutSeconds} seconds`,
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
-  }).offloadTable;
+  });
+  return {
+    offloadTable: proxyActivities<Activities>(options(`offload ${p.layer} table ${p.table}`)).offloadTable,
+    writeRange: (i: number, n: number) => proxyActivities<Activities>(options(`write ${p.table} catch-up range ${i + 1}/${n}`)).writeRange,
+    commitRanges: proxyActivities<Activities>(options(`commit ${p.table} catch-up`)).commitRanges,
+  };
+}
+
+/**
+ * Offloads one table. A large catch-up comes back as a fan-out plan: its key ranges are written by parallel
+ * activities (spread over all workers) and committed once, with the watermark, at the end.
+ */
+async function offloadOne(p: PlannedTable, heartbeatTimeoutSeconds: number): Promise<OffloadTableResult> {
+  const acts = tableActivities(p, heartbeatTimeoutSeconds);
+  const first = await acts.offloadTable({ table: p.table, allowFanOut: true });
+  if (first.status !== 'fan-out' || !first.fanOut) return first;
+  const plan = first.fanOut;
+  const parts = await Promise.all(plan.ranges.map((r, i) => acts.writeRange(i, plan.ranges.length)({ table: p.table, lo: r.lo, hi: r.hi })));
+  return acts.commitRanges({ table: p.table, plan, parts });
 }
 
 const empty = (p: PlannedTable, status: 'skipped' | 'failed', reason: string): OffloadTableResult => ({
@@ -45,7 +63,7 @@ export async function offloadWorkflow(input: OffloadWorkflowInput = {}): Promise
         }
         const skippedDeps = p.requireDependencies ? [] : p.dependsOn.filter((d) => results.get(d)?.status === 'failed');
         try {
-          const r = await tableActivity(p, input.heartbeatTimeoutSeconds ?? 120)({ table: p.table });
+          const r = await offloadOne(p, input.heartbeatTimeoutSeconds ?? 120);
           results.set(p.table, skippedDeps.length ? { ...r, reason: `ran although ${skippedDeps.join(', ')} failed (its own source is independent)` } : r);
         } catch (err) {
           results.set(p.table, empty(p, 'failed', failureMessage(err)));

@@ -1,0 +1,79 @@
+import { describeSource, qualified } from '../clickhouse/client';
+import { tableConfig } from '../config/lookup';
+import { withTableLock } from '../db/table-lock';
+import { findSnapshot, icebergSchemaFromClickHouse, writeDataFiles } from '../iceberg';
+import { metrics } from '../metrics/registry';
+import { commitAppend, WatermarkMovedError } from './commit';
+import { decodeDataFiles, encodeDataFiles } from './datafile-codec';
+import { activityIdentity, beat, SUMMARY, sortedByOrder, targetSize, type OffloadDeps } from './offload';
+import { batchOrderBy, rangeWhere, watermarkKey } from './range';
+import { loadTable } from './table-setup';
+import type { CommitRangesInput, OffloadTableResult, WriteRangeInput, WriteRangeResult } from './types';
+
+/**
+ * One range of a fanned-out catch-up: reads (lo, hi] and writes its data files, committing nothing. Many of these
+ * run at once on different workers; commitRanges then commits all their files in one snapshot.
+ */
+export async function writeRange(deps: OffloadDeps, input: WriteRangeInput): Promise<WriteRangeResult> {
+  const cfg = tableConfig(deps.settings, input.table);
+  const id = { catalog: deps.settings.catalog.name, namespace: deps.settings.catalog.namespace, table: cfg.name };
+  const table = await loadTable(deps.pool, deps.io, id);
+  if (!table) throw new Error(`fan-out write of ${cfg.name}: the Iceberg table is missing; the offload creates it first`);
+  const columns = await describeSource(deps.ch, cfg.name, cfg.source);
+  const key = watermarkKey(cfg, columns);
+  const current = table.metadata.schemas.find((s) => s['schema-id'] === table.metadata['current-schema-id']);
+  const { select } = icebergSchemaFromClickHouse(cfg.name, columns, current ? { previous: current, lastColumnId: table.metadata['last-column-id'] } : {});
+  const where = rangeWhere(key, input.lo, input.hi.values);
+  const rows = await deps.ch.arrow(`SELECT ${select.join(', ')} FROM ${qualified(deps.ch, cfg.source).sql} WHERE ${where.sql}${batchOrderBy(cfg)}`, where.params);
+  beat({ table: cfg.name, stage: 'read', rows: rows.numRows });
+  const files = rows.numRows
+    ? await writeDataFiles(deps.io, table.metadata, rows, { ...targetSize(table.metadata.properties), ...(sortedByOrder(cfg) ? { sortOrderId: table.metadata['default-sort-order-id'] } : {}) })
+    : [];
+  return { files: encodeDataFiles(files), rows: rows.numRows, bytes: files.reduce((a, f) => a + f.file_size_in_bytes, 0) };
+}
+
+/** Commits every range's files in one snapshot and moves the watermark over the whole catch-up, exactly once. */
+export async function commitRanges(deps: OffloadDeps, input: CommitRangesInput): Promise<OffloadTableResult> {
+  const started = Date.now();
+  const cfg = tableConfig(deps.settings, input.table);
+  const id = { catalog: deps.settings.catalog.name, namespace: deps.settings.catalog.namespace, table: cfg.name };
+  const { offloadId } = activityIdentity(cfg.name);
+  const first = input.plan.ranges[0]!;
+  const last = input.plan.ranges[input.plan.ranges.length - 1]!;
+  const files = decodeDataFiles(input.parts.flatMap((p) => p.files));
+  const rows = input.parts.reduce((a, p) => a + p.rows, 0);
+  const bytes = input.parts.reduce((a, p) => a + p.bytes, 0);
+  const result: OffloadTableResult = {
+    table: cfg.name, status: 'committed', rows, files: files.length, bytes, snapshotId: null, commits: 1,
+    watermarkFrom: input.plan.expected, watermarkTo: last.hi.values, replayed: false, durationMs: 0,
+  };
+  return withTableLock(deps.settings.databaseUrl, id, async (guard) => {
+    const table = await loadTable(deps.pool, deps.io, id);
+    if (!table) throw new Error(`fan-out commit of ${cfg.name}: the Iceberg table is missing`);
+    const earlier = findSnapshot(table.metadata, (s) => s.summary?.[SUMMARY.offloadId] === offloadId);
+    if (earlier) return { ...result, snapshotId: earlier['snapshot-id'].toString(), replayed: true, durationMs: Date.now() - started };
+    if (!files.length) return { ...result, status: 'noop', commits: 0, durationMs: Date.now() - started };
+    try {
+      const done = await commitAppend(deps.pool, deps.io, table, {
+        id,
+        files,
+        guard,
+        summary: {
+          [SUMMARY.offloadId]: offloadId,
+          [SUMMARY.watermarkFrom]: JSON.stringify(first.lo),
+          [SUMMARY.watermarkTo]: JSON.stringify(last.hi.values),
+          [SUMMARY.cycleTo]: JSON.stringify(last.hi),
+          [SUMMARY.source]: cfg.source,
+          'coldtier.fan-out-ranges': String(input.plan.ranges.length),
+        },
+        watermark: { columns: cfg.watermark, from: input.plan.expected, to: last.hi.values, ts: new Date(Number(BigInt(last.hi.tsMicros) / 1000n)), offloadId, rows },
+      });
+      metrics.committed(cfg.name, rows, bytes);
+      return { ...result, snapshotId: done.prepared.snapshotId.toString(), durationMs: Date.now() - started };
+    } catch (err) {
+      // Another run offloaded this range first: our files were discarded; nothing is lost, nothing doubled.
+      if (err instanceof WatermarkMovedError) return { ...result, status: 'noop', rows: 0, files: 0, bytes: 0, commits: 0, reason: err.message, durationMs: Date.now() - started };
+      throw err;
+    }
+  });
+}
