@@ -29,6 +29,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: { ...globals.node } },
+  },
+  {
     files: ['src/workflows/**/*.ts'],
     languageOptions: { globals: {} },
     rules: {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { utimesSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
+import type { WorkflowFailedError } from '@temporalio/client';
 import { createActivities } from '../src/activities';
 import type { BackfillTableResult, MaintenanceWorkflowResult } from '../src/activities/types';
 import { loadTable } from '../src/activities/table-setup';
