@@ -147,3 +147,19 @@ if ((${#installed[@]} > 0)); then
 else
   say "all tools present (temporal, minio, postgres, pyiceberg venv)"
 fi
+
+# --- Chromium for the Web UI browser test (test/ui.test.ts, driven by playwright-core) ----------------
+# Debian's package, never a Playwright browser download: /usr/bin/chromium is what the test launches.
+ensure_chromium() {
+  [[ -x /usr/bin/chromium ]] && return 0
+  local cmd
+  cmd="$(sudo_prefix)apt-get update && $(sudo_prefix)apt-get install -y chromium"
+  is_root || missing "Chromium at /usr/bin/chromium (for test/ui.test.ts)" "$cmd"
+  command -v apt-get >/dev/null 2>&1 || missing "Chromium at /usr/bin/chromium; no apt-get here" "install Debian/Ubuntu's chromium package"
+  say "installing Chromium for the Web UI test: apt-get install -y chromium"
+  { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >&2; } ||
+    missing "Chromium (apt-get failed, see above)" "$cmd"
+  [[ -x /usr/bin/chromium ]] || missing "/usr/bin/chromium after installing chromium" "$cmd"
+  say "installed: chromium"
+}
+ensure_chromium

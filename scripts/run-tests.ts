@@ -131,6 +131,7 @@ say(`stack up in ${Date.now() - startedAt} ms: temporal ${temporal.address}, pos
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   COLDTIER_TEST_TEMPORAL_ADDRESS: temporal.address,
+  COLDTIER_TEST_TEMPORAL_UI_URL: temporal.uiUrl,
   COLDTIER_TEST_PG_ADMIN_URL: postgres.adminUrl,
   COLDTIER_TEST_S3_ENDPOINT: minio.endpoint,
   COLDTIER_TEST_S3_ACCESS_KEY_ID: minio.accessKeyId,

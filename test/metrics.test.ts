@@ -8,6 +8,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { startOffload } from '../src/cli/offload';
 import { getFreePort } from '../src/devstack/ports';
 import { createBronzeTable, insertTrades } from '../src/feed/synthetic';
+import { connectClient } from '../src/temporal/connection';
 import { METRIC_NAMES } from '../src/metrics/registry';
 import { SDK_METRIC_NAMES } from '../src/metrics/server';
 import { bronzeTable, cliEnv, makeTestEnv, openChdb } from './helpers/coldtier';
@@ -90,8 +91,15 @@ test('worker --metrics-port serves the Temporal SDK metrics and coldtier metrics
 
     const result = await startOffload(env.settings, { wait: true, json: true });
     assert.equal(result?.tables[0]?.rows, 1234);
-    // A failing run: an unknown table fails planning (non-retryable), so the workflow fails.
-    await assert.rejects(startOffload(env.settings, { tables: ['no_such_table'], wait: true, json: true }), WorkflowFailedError);
+    // A failing run: an unknown table fails planning (non-retryable), so the workflow fails. Started with the plain
+    // client: `coldtier offload` refuses unknown tables before starting anything.
+    const client = await connectClient(env.settings.temporal);
+    try {
+      const bad = await client.workflow.start('offloadWorkflow', { taskQueue: env.settings.temporal.taskQueue, workflowId: `metrics-fail-${env.tag}`, args: [{ tables: ['no_such_table'] }] });
+      await assert.rejects(bad.result(), WorkflowFailedError);
+    } finally {
+      await client.connection.close();
+    }
 
     const res = await fetch(url);
     assert.equal(res.status, 200);

@@ -8,10 +8,11 @@ import { withTableLock, type LockGuard } from '../db/table-lock';
 import { faultPoint } from './faults';
 import { faultyUploads, removeDeadAttemptFiles } from './attempts';
 import type { TableConfig } from '../config/tables';
-import { findSnapshot, icebergSchemaFromClickHouse, writeDataFiles, type FileIO, type Snapshot } from '../iceberg';
+import { findSnapshot, icebergSchemaFromClickHouse, writeDataFiles, type FileIO, type Snapshot, type TableMetadata } from '../iceberg';
 import { commitAppend } from './commit';
 import { batchOrderBy, batchUpperBound, cycleUpperBound, maxKey, partitionOrderExpr, pendingRows, rangeWhere, watermarkKey, type Bound, type WatermarkKey } from './range';
 import { createTableIfMissing } from './table-setup';
+import { BadRequestError } from './window';
 import { metrics } from '../metrics/registry';
 import type { FanOutPlan, OffloadTableInput, OffloadTableResult } from './types';
 
@@ -134,6 +135,7 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
   // everything ever committed: a watermark moved backward by hand then re-reads nothing twice.
   let expected = wm?.values ?? null;
   let lo = await maxKey(ch, key, expected, wm?.committedTo ?? null);
+  if (!wm) lo = boundWithoutWatermark(cfg.name, table.metadata);
   result.watermarkFrom ??= expected;
   const cycleTo: Bound | null = mine.length
     ? (JSON.parse(mine[0]!.summary![SUMMARY.cycleTo]!) as Bound)
@@ -208,6 +210,27 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
     files: num(head, 'total-data-files'),
   });
   return result;
+}
+
+/**
+ * No watermark row, yet the table may already hold offloaded rows: the row was deleted by hand (only commits create
+ * it, together with the first snapshot). Reading from the beginning would add every row again, so read above the
+ * highest key a snapshot recorded, and refuse when rows exist but no retained snapshot says which.
+ */
+function boundWithoutWatermark(table: string, meta: TableMetadata): string[] | null {
+  const recorded = [...meta.snapshots]
+    .filter((s) => s.summary?.[SUMMARY.watermarkTo])
+    .sort((a, b) => b['timestamp-ms'] - a['timestamp-ms'])
+    .map((s) => JSON.parse(s.summary![SUMMARY.watermarkTo]!) as string[])[0];
+  if (recorded) return recorded;
+  const head = meta.snapshots.find((s) => s['snapshot-id'] === meta['current-snapshot-id']);
+  const rows = num(head, 'total-records');
+  if (rows > 0) {
+    throw new BadRequestError(
+      `offload of ${table}: the Iceberg table already holds ${rows} rows but its watermark (coldtier_watermarks) is missing and no retained snapshot records the offloaded range; offloading from the beginning would add every row again. Restore the watermark row`,
+    );
+  }
+  return null;
 }
 
 export function sortedByOrder(cfg: TableConfig): boolean {

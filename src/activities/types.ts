@@ -77,6 +77,12 @@ export interface OffloadWorkflowInput {
    * @default 120
    */
   heartbeatTimeoutSeconds?: number;
+  /**
+   * Attempts per table activity (2 s backoff, doubling, at most 1 min apart) before the table is reported failed
+   * for this cycle; the next cycle starts again from the watermark.
+   * @default 10
+   */
+  maxAttempts?: number;
 }
 
 export interface OffloadWorkflowResult {
@@ -110,6 +116,11 @@ export interface MaintenanceWorkflowInput {
    * the hour, or the workflow start time when not started by a schedule.
    */
   auditWindowEnd?: string;
+  /**
+   * How soon Temporal gives up on a silent (crashed) worker and retries the table's stage elsewhere.
+   * @default 300
+   */
+  heartbeatTimeoutSeconds?: number;
 }
 
 import type { AuditTableResult } from './maintenance/audit';

@@ -38,7 +38,7 @@ program
     try {
       await worker.run();
     } finally {
-      await services.close();
+      await Promise.all([services.close(), metrics?.close()]);
     }
   });
 
@@ -85,6 +85,15 @@ program
   .option('--json', 'print the result as JSON (with --wait)')
   .action(async (o: { tables?: string[]; stages?: MaintenanceStage[]; dryRun?: boolean; targetFileSizeMb?: number; minInputFiles?: number; snapshotMaxAgeHours?: number; snapshotRetainLast?: number; orphanMinAgeHours?: number; auditWindowHours?: number; auditWindowEnd?: string; wait?: boolean; json?: boolean }) => {
     if (o.orphanMinAgeHours !== undefined && !(o.orphanMinAgeHours >= 24)) throw new Error(`--orphan-min-age-hours ${o.orphanMinAgeHours} is under 24: files that young may belong to a write still in flight`);
+    // The workflow checks these too, but only once it runs: refuse them here, before anything is started.
+    const checks: [string, number | undefined, (n: number) => boolean, string][] = [
+      ['--target-file-size-mb', o.targetFileSizeMb, (n) => n > 0, 'a positive number'],
+      ['--min-input-files', o.minInputFiles, (n) => Number.isInteger(n) && n >= 1, 'an integer of at least 1'],
+      ['--snapshot-max-age-hours', o.snapshotMaxAgeHours, (n) => n >= 0, '0 or more'],
+      ['--snapshot-retain-last', o.snapshotRetainLast, (n) => Number.isInteger(n) && n >= 1, 'an integer of at least 1 (the newest snapshot is always kept)'],
+      ['--audit-window-hours', o.auditWindowHours, (n) => n >= 1, 'at least 1'],
+    ];
+    for (const [flag, value, ok, what] of checks) if (value !== undefined && !ok(value)) throw new Error(`${flag} ${value} is invalid: it must be ${what}`);
     const { wait, json, ...rest } = o;
     const input = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as MaintenanceWorkflowInput;
     await startMaintenance(settings(), input, { wait: Boolean(wait), json: Boolean(json) });

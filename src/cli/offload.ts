@@ -1,5 +1,6 @@
 import type { OffloadWorkflowResult } from '../activities/types';
 import type { Settings } from '../config/settings';
+import { tableConfig } from '../config/lookup';
 import { connectClient } from '../temporal/connection';
 import { duration, table, watermark } from './format';
 
@@ -16,6 +17,8 @@ export interface StartOffloadOptions {
 }
 
 export async function startOffload(settings: Settings, opts: StartOffloadOptions): Promise<OffloadWorkflowResult | null> {
+  // An unknown table is refused here, before a workflow is started (it would only fail in its first activity).
+  for (const t of opts.tables ?? []) tableConfig(settings, t);
   const client = await connectClient(settings.temporal);
   try {
     const workflowId = opts.workflowId ?? offloadWorkflowId();

@@ -41,6 +41,9 @@ async function makeClient(s: ClickHouseSettings): Promise<ClickHouseClient> {
   return createClient({ url: s.url, username: s.username, password: s.password, database: s.database, request_timeout: 600_000, log: { level: ClickHouseLogLevel.OFF } });
 }
 
+/** Socket-level failures: the server is down, restarting or unreachable. */
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
 export async function openClickHouse(s: ClickHouseSettings): Promise<ClickHouse> {
   const target = s.url.replace(/\/\/[^@/]*@/, '//');
   let client: ClickHouseClient;
@@ -50,21 +53,35 @@ export async function openClickHouse(s: ClickHouseSettings): Promise<ClickHouse>
   } catch (err) {
     throw describeConnectError('ClickHouse', 'CLICKHOUSE_URL', target, err);
   }
+  // A server that went away mid-run surfaces as a bare socket error ("connect ECONNREFUSED 127.0.0.1:8123");
+  // say which service and setting it is. Still retryable: the server may come back.
+  const reachable = async <R>(run: () => Promise<R>): Promise<R> => {
+    try {
+      return await run();
+    } catch (err) {
+      if (NETWORK_ERRORS.has((err as { code?: string }).code ?? '')) throw describeConnectError('ClickHouse', 'CLICKHOUSE_URL', target, err);
+      throw err;
+    }
+  };
   return {
     client,
     database: s.database,
-    async json<T>(query: string, params: Params = {}) {
-      const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
-      return rs.json<T>();
+    json<T>(query: string, params: Params = {}) {
+      return reachable(async () => {
+        const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
+        return rs.json<T>();
+      });
     },
-    async arrow(query: string, params: Params = {}) {
-      const res = await client.exec({ query: `${query} FORMAT ArrowStream`, query_params: params, clickhouse_settings: { ...ARROW_SETTINGS } });
-      const chunks: Buffer[] = [];
-      for await (const chunk of res.stream) chunks.push(chunk as Buffer);
-      return tableFromIPC(Buffer.concat(chunks));
+    arrow(query: string, params: Params = {}) {
+      return reachable(async () => {
+        const res = await client.exec({ query: `${query} FORMAT ArrowStream`, query_params: params, clickhouse_settings: { ...ARROW_SETTINGS } });
+        const chunks: Buffer[] = [];
+        for await (const chunk of res.stream) chunks.push(chunk as Buffer);
+        return tableFromIPC(Buffer.concat(chunks));
+      });
     },
-    async command(query: string, params: Params = {}) {
-      await client.command({ query, query_params: params });
+    command(query: string, params: Params = {}) {
+      return reachable(async () => void (await client.command({ query, query_params: params })));
     },
     close: () => client.close(),
   };

@@ -131,15 +131,11 @@ export function readConfigFile(path: string, explicit: boolean): Json {
   }
 }
 
-function formatIssues(error: z.ZodError, source: string): string {
-  return error.issues
-    .map((i) => {
-      const path = i.path.join('.');
-      return `${path || '(root)'}: ${i.message}`;
-    })
-    .map((line) => `  - ${line}`)
-    .join('\n')
-    .replace(/^/, `invalid settings (${source}):\n`);
+/** One issue: one line (as every CLI error is); several: one line each under a header. */
+function formatIssues(error: z.ZodError, source: string, hint: string): string {
+  const lines = error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  if (lines.length === 1) return `invalid settings (${source}): ${lines[0]}${hint ? `; ${hint}` : ''}`;
+  return `invalid settings (${source}):\n${lines.map((l) => `  - ${l}`).join('\n')}${hint ? `\n${hint}` : ''}`;
 }
 
 /**
@@ -181,8 +177,7 @@ export function loadSettings(opts: { env?: NodeJS.ProcessEnv; configPath?: strin
   };
   const parsed = settingsSchema.safeParse(merged);
   if (!parsed.success) {
-    const hints = missingHints(parsed.error);
-    throw new ConfigError(`${formatIssues(parsed.error, existsSync(path) ? `${path} + environment` : 'environment')}${hints}`);
+    throw new ConfigError(formatIssues(parsed.error, existsSync(path) ? `${path} + environment` : 'environment', missingHints(parsed.error)));
   }
   return parsed.data;
 }
@@ -200,7 +195,7 @@ function missingHints(error: z.ZodError): string {
     const env = HINTS[i.path.join('.')];
     if (env) names.add(env);
   }
-  return names.size ? `\nset ${[...names].join(', ')} (or the same keys in coldtier.config.yaml); see README "Settings"` : '';
+  return names.size ? `set ${[...names].join(', ')} (or the same keys in coldtier.config.yaml); see README "Settings"` : '';
 }
 
 export { settingsSchema };

@@ -14,7 +14,8 @@ export const SDK_METRIC_NAMES: readonly string[] = [
   'temporal_activity_schedule_to_start_latency',
   'temporal_workflow_task_schedule_to_start_latency',
   'temporal_worker_task_slots_available',
-  'temporal_request_failure',
+  'temporal_workflow_endtoend_latency',
+  'temporal_num_pollers',
 ];
 
 export interface MetricsServerOptions {

@@ -11,12 +11,12 @@ const HOUR = 3_600_000;
 const { planOffload } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
 /** Per-stage activity options, like the seeds' budgets: compact 10 min/table, expire 5 min/table, audit 10 min. */
-function stage(name: MaintenanceStage, table: string) {
+function stage(name: MaintenanceStage, table: string, heartbeatTimeoutSeconds = 300) {
   const timeouts = { compact: '1 hour', expire: '30 minutes', orphans: '30 minutes', audit: '30 minutes' } as const;
   return proxyActivities<Activities>({
     summary: `${name} ${table}`,
     startToCloseTimeout: timeouts[name],
-    heartbeatTimeout: '5 minutes',
+    heartbeatTimeout: `${heartbeatTimeoutSeconds} seconds`,
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumAttempts: 3 },
   });
 }
@@ -32,6 +32,7 @@ export function maintenanceParams(input: MaintenanceWorkflowInput) {
     orphanMinAgeHours: input.orphanMinAgeHours ?? 72,
     auditWindowHours: input.auditWindowHours ?? 24,
     dryRun: input.dryRun ?? false,
+    heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds ?? 300,
   };
   const bad = (m: string) => ApplicationFailure.nonRetryable(`maintenance: ${m}`, 'BadRequestError');
   for (const s of p.stages) if (!STAGES.includes(s)) throw bad(`unknown stage ${JSON.stringify(s)}; stages are ${STAGES.join(', ')}`);
@@ -41,6 +42,7 @@ export function maintenanceParams(input: MaintenanceWorkflowInput) {
   if (!(Number.isInteger(p.snapshotRetainLast) && p.snapshotRetainLast >= 1)) throw bad(`snapshot_retain_last must be an integer of at least 1, got ${p.snapshotRetainLast}`);
   if (!(p.auditWindowHours >= 1)) throw bad(`audit_window_hours must be at least 1, got ${p.auditWindowHours}`);
   if (!(Number.isInteger(p.minInputFiles) && p.minInputFiles >= 1)) throw bad(`min_input_files must be an integer of at least 1, got ${p.minInputFiles}`);
+  if (!(p.heartbeatTimeoutSeconds >= 1)) throw bad(`heartbeatTimeoutSeconds must be at least 1, got ${p.heartbeatTimeoutSeconds}`);
   return p;
 }
 
@@ -79,7 +81,7 @@ export async function maintenanceWorkflow(input: MaintenanceWorkflowInput = {}):
   // expired in the same run, and the audit sees the finished tables.
   for (const name of p.stages.filter((s) => s !== 'audit')) {
     for (const r of results) {
-      const acts = stage(name, r.table);
+      const acts = stage(name, r.table, p.heartbeatTimeoutSeconds);
       if (name === 'compact') await run(r, name, async () => void (r.compact = await acts.compactTable({ table: r.table, targetFileSizeMb: p.targetFileSizeMb, minInputFiles: p.minInputFiles, dryRun: p.dryRun })));
       if (name === 'expire') await run(r, name, async () => void (r.expire = await acts.expireTable({ table: r.table, snapshotMaxAgeHours: p.snapshotMaxAgeHours, retainLast: p.snapshotRetainLast, dryRun: p.dryRun })));
       if (name === 'orphans') await run(r, name, async () => void (r.orphans = await acts.removeOrphans({ table: r.table, olderThanHours: p.orphanMinAgeHours, dryRun: p.dryRun })));
@@ -87,7 +89,7 @@ export async function maintenanceWorkflow(input: MaintenanceWorkflowInput = {}):
   }
   if (window) {
     for (const r of results) {
-      r.audit = await stage('audit', r.table).auditTable({ table: r.table, windowStart: window.start, windowEnd: window.end });
+      r.audit = await stage('audit', r.table, p.heartbeatTimeoutSeconds).auditTable({ table: r.table, windowStart: window.start, windowEnd: window.end });
     }
   }
   const result: MaintenanceWorkflowResult = {

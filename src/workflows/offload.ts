@@ -11,12 +11,12 @@ const { planOffload } = proxyActivities<Activities>({
 });
 
 /** Each table is its own activity, named in the UI, retried with backoff, heartbeating its progress. */
-function tableActivities(p: PlannedTable, heartbeatTimeoutSeconds: number) {
+function tableActivities(p: PlannedTable, heartbeatTimeoutSeconds: number, maxAttempts: number) {
   const options = (summary: string) => ({
     summary,
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: `${heartbeatTimeoutSeconds} seconds`,
-    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: maxAttempts },
   });
   return {
     offloadTable: proxyActivities<Activities>(options(`offload ${p.layer} table ${p.table}`)).offloadTable,
@@ -29,8 +29,8 @@ function tableActivities(p: PlannedTable, heartbeatTimeoutSeconds: number) {
  * Offloads one table. A large catch-up comes back as a fan-out plan: its key ranges are written by parallel
  * activities (spread over all workers) and committed once, with the watermark, at the end.
  */
-async function offloadOne(p: PlannedTable, heartbeatTimeoutSeconds: number): Promise<OffloadTableResult> {
-  const acts = tableActivities(p, heartbeatTimeoutSeconds);
+async function offloadOne(p: PlannedTable, heartbeatTimeoutSeconds: number, maxAttempts: number): Promise<OffloadTableResult> {
+  const acts = tableActivities(p, heartbeatTimeoutSeconds, maxAttempts);
   const first = await acts.offloadTable({ table: p.table, allowFanOut: true });
   if (first.status !== 'fan-out' || !first.fanOut) return first;
   const plan = first.fanOut;
@@ -63,7 +63,7 @@ export async function offloadWorkflow(input: OffloadWorkflowInput = {}): Promise
         }
         const skippedDeps = p.requireDependencies ? [] : p.dependsOn.filter((d) => results.get(d)?.status === 'failed');
         try {
-          const r = await offloadOne(p, input.heartbeatTimeoutSeconds ?? 120);
+          const r = await offloadOne(p, input.heartbeatTimeoutSeconds ?? 120, input.maxAttempts ?? 10);
           results.set(p.table, skippedDeps.length ? { ...r, reason: `ran although ${skippedDeps.join(', ')} failed (its own source is independent)` } : r);
         } catch (err) {
           results.set(p.table, empty(p, 'failed', failureMessage(err)));

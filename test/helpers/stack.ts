@@ -13,6 +13,8 @@ function required(name: string): string {
 
 /** host:port of the Temporal frontend (namespace `default`). */
 export const temporalAddress = (): string => required('COLDTIER_TEST_TEMPORAL_ADDRESS');
+/** http://host:port of the dev server's Web UI; undefined when the stack runs the server headless. */
+export const temporalUiUrl = (): string | undefined => process.env.COLDTIER_TEST_TEMPORAL_UI_URL || undefined;
 /** Superuser URL of the `postgres` database; prefer createTestDatabase() for test data. */
 export const pgAdminUrl = (): string => required('COLDTIER_TEST_PG_ADMIN_URL');
 export const s3Endpoint = (): string => required('COLDTIER_TEST_S3_ENDPOINT');

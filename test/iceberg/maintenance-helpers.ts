@@ -9,7 +9,17 @@ import {
 } from '../../src/iceberg';
 import { randomName, warehouseDir, type Chdb } from './helpers';
 
-export const io = createFileIO({});
+// S3 settings of the shared test stack when present (MinIO), so the same io serves s3:// and file:// tables.
+const env = process.env;
+export const io = createFileIO(env.COLDTIER_TEST_S3_ENDPOINT ? {
+  s3: {
+    endpoint: env.COLDTIER_TEST_S3_ENDPOINT,
+    region: env.COLDTIER_TEST_S3_REGION ?? 'us-east-1',
+    accessKeyId: env.COLDTIER_TEST_S3_ACCESS_KEY_ID,
+    secretAccessKey: env.COLDTIER_TEST_S3_SECRET_ACCESS_KEY,
+    forcePathStyle: true,
+  },
+} : {});
 
 export interface Committed {
   metadata: TableMetadata;
@@ -20,7 +30,7 @@ export interface TradesTable {
   source: string;
   select: string[];
   location: string;
-  /** Path for icebergLocal(). */
+  /** Path for icebergLocal() (file:// tables only). */
   path: string;
   head: Committed;
 }
@@ -34,14 +44,14 @@ export const insertSql = (source: string, offset: number, n: number) => `INSERT 
          ['a', toString(number)], map('k', toInt32(number % 100))
   FROM numbers(${n})`;
 
-/** Creates the source and an empty day-partitioned table sorted by (symbol, ts). */
-export async function createTradesTable(ch: Chdb, prefix: string): Promise<TradesTable> {
+/** Creates the source and an empty day-partitioned table sorted by (symbol, ts), in a local warehouse unless one is given. */
+export async function createTradesTable(ch: Chdb, prefix: string, warehouse = `file://${warehouseDir(prefix)}`): Promise<TradesTable> {
   const source = randomName(prefix);
   await ch.command(`CREATE TABLE ${source} (ts DateTime64(6, 'UTC'), symbol String, price Decimal(18, 8), qty Float64, id Int64,
     note Nullable(String), tags Array(String), attrs Map(String, Int32)) ENGINE = MergeTree ORDER BY ts`);
   const columns = await ch.rows<{ name: string; type: string }>(`SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = '${source}' ORDER BY position`);
   const { schema, select } = icebergSchemaFromClickHouse(source, columns);
-  const location = newTableLocation(`file://${warehouseDir(prefix)}`, 'cold', source);
+  const location = newTableLocation(warehouse, 'cold', source);
   const metadata = newTableMetadata({
     location,
     schema,

@@ -2,6 +2,7 @@ import { executeRewrite, planRewrite, prepareReplace } from '../../iceberg';
 import { withTableLock } from '../../db/table-lock';
 import { casCommit } from '../commit';
 import type { OffloadDeps } from '../offload';
+import { faultPoint } from '../faults';
 import { heartbeat, maintenanceId, resolveTable, totals } from './common';
 
 export interface CompactTableInput {
@@ -61,6 +62,7 @@ export async function compactTable(deps: OffloadDeps & { compactHooks?: CompactH
     });
     try {
       await deps.compactHooks?.beforeCommit?.(input.table);
+      await faultPoint('compact-before-commit', input.table);
       const done = await casCommit(deps.pool, deps.io, id, table, {
         prepare: (base) => prepareReplace(deps.io, base, { ...rewrite, startingSnapshotId: plan.startingSnapshotId }, { summary: { 'coldtier.maintenance-id': maintenanceId() } }),
       });

@@ -2,6 +2,7 @@ import { planExpire, prepareMetadataUpdate, type ExpirePlan } from '../../iceber
 import { withTableLock } from '../../db/table-lock';
 import { casCommit } from '../commit';
 import type { OffloadDeps } from '../offload';
+import { faultPoint } from '../faults';
 import { heartbeat, resolveTable, totals } from './common';
 
 export interface ExpireTableInput {
@@ -49,6 +50,7 @@ export async function expireTable(deps: OffloadDeps, input: ExpireTableInput): P
         return prepareMetadataUpdate(deps.io, base, plan.metadata);
       },
     });
+    await faultPoint('expire-after-commit', input.table);
     for (const [i, uri] of plan.filesToDelete.entries()) {
       await deps.io.delete(uri);
       if (i % 100 === 0) heartbeat({ table: input.table, stage: 'expire', deleted: i });

@@ -4,6 +4,7 @@
 // that would need a real conversion is refused, because the SELECT list from
 // icebergSchemaFromClickHouse is supposed to produce the exact layout already.
 
+import { isUtf8 } from 'node:buffer';
 import type { DataType} from 'apache-arrow';
 import {
   Binary, Bool, DateDay, Decimal, Field, FixedSizeBinary, Float32, Float64, Int32, Int64, List, Map_,
@@ -101,12 +102,49 @@ export function conformData(data: Data, dst: Field, path: string): Data {
   return data.clone(dst.type, data.offset, data.length, data.nullCount, data.buffers as never, children);
 }
 
+/** Index of the first value of a Utf8 chunk that is not valid UTF-8, or -1. */
+function firstInvalidUtf8(data: Data): number {
+  const offsets = data.valueOffsets as Int32Array | undefined;
+  const bytes = data.values as Uint8Array | undefined;
+  if (!offsets || !bytes || data.length === 0) return -1;
+  const end = offsets[data.length]!;
+  // Fast path: the chunk's bytes are valid as a whole and no value starts inside a multi-byte character.
+  if (isUtf8(bytes.subarray(offsets[0]!, end))) {
+    let boundaries = true;
+    for (let i = 1; i < data.length && boundaries; i++) if (offsets[i]! < end && (bytes[offsets[i]!]! & 0xc0) === 0x80) boundaries = false;
+    if (boundaries) return -1;
+  }
+  for (let i = 0; i < data.length; i++) if (!isUtf8(bytes.subarray(offsets[i]!, offsets[i + 1]!))) return i;
+  return -1;
+}
+
+/**
+ * Refuses strings that are not UTF-8. Iceberg strings are UTF-8 by the spec; ClickHouse String is any bytes.
+ * Written as-is, such a value is read differently by each reader (replacement characters in Java/Python), and its
+ * column bounds (computed on decoded text) would not cover the stored bytes, so readers could skip the file.
+ */
+function checkUtf8(data: Data, field: Field, path: string, where: string): void {
+  if (field.type.typeId === Type.Utf8) {
+    const row = firstInvalidUtf8(data);
+    if (row >= 0) {
+      const offsets = data.valueOffsets as Int32Array;
+      const sample = Buffer.from((data.values as Uint8Array).subarray(offsets[row]!, Math.min(offsets[row + 1]!, offsets[row]! + 16))).toString('hex');
+      throw new DataSchemaMismatchError(
+        path,
+        `${where}a value is not valid UTF-8 (bytes ${sample}${offsets[row + 1]! - offsets[row]! > 16 ? '…' : ''}); Iceberg strings must be UTF-8. Clean the column in a view over the source (e.g. toValidUTF8(${path.split('.')[0]})) or offload it as FixedString/binary`,
+      );
+    }
+  }
+  const children = (field.type as DataType).children ?? [];
+  children.forEach((c: Field, i: number) => data.children[i] && checkUtf8(data.children[i], c, `${path}.${c.name}`, where));
+}
+
 /**
  * Returns `rows` with the table's Arrow schema (field ids, required/optional,
  * Iceberg types). Columns are matched by name; a missing or extra column, a
- * type needing conversion, or nulls in a required field throw DataSchemaMismatchError.
+ * type needing conversion, nulls in a required field, or a string that is not UTF-8 throw DataSchemaMismatchError.
  */
-export function conformToSchema(rows: Table, schema: Schema): Table {
+export function conformToSchema(rows: Table, schema: Schema, opts: { table?: string } = {}): Table {
   const target = arrowSchema(schema);
   const srcNames = rows.schema.fields.map((f) => f.name);
   const extra = srcNames.filter((n) => !schema.fields.some((f) => f.name === n));
@@ -118,6 +156,7 @@ export function conformToSchema(rows: Table, schema: Schema): Table {
   });
   const batches = rows.batches.map((batch) => {
     const children = target.fields.map((f, j) => conformData(batch.data.children[index[j]!]!, f, f.name));
+    children.forEach((c, j) => checkUtf8(c, target.fields[j]!, target.fields[j]!.name, opts.table ? `table ${opts.table}: ` : ''));
     const struct = makeData({ type: new Struct(target.fields), length: batch.numRows, nullCount: 0, children });
     return new RecordBatch(target, struct);
   });

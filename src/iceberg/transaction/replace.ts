@@ -101,7 +101,7 @@ export async function prepareReplace(
     for (const f of change.added) bySpec.set(f.spec_id, [...(bySpec.get(f.spec_id) ?? []), f]);
     for (const [specId, files] of bySpec) {
       const entries = files.map((data_file): ManifestEntry => ({ status: EntryStatus.ADDED, snapshot_id: snapshotId, sequence_number: dataSequenceNumber, file_sequence_number: null, data_file }));
-      out.push(await writeManifest(io, m, entries, specOf(specId), schema, snapshotId, nextUri(), sequenceNumber));
+      out.push(await writeManifest(io, entries, specOf(specId), schema, snapshotId, nextUri(), sequenceNumber));
     }
     for (const mf of manifests) {
       const entries = entriesOf.get(mf.manifest_path)!;
@@ -114,7 +114,7 @@ export async function prepareReplace(
       const rewritten = entries
         .filter((e) => e.status !== EntryStatus.DELETED)
         .map((e): ManifestEntry => (removedPaths.has(e.data_file.file_path) ? { ...e, status: EntryStatus.DELETED, snapshot_id: snapshotId } : { ...e, status: EntryStatus.EXISTING }));
-      out.push(await writeManifest(io, m, rewritten, specOf(mf.partition_spec_id), schema, snapshotId, nextUri(), sequenceNumber));
+      out.push(await writeManifest(io, rewritten, specOf(mf.partition_spec_id), schema, snapshotId, nextUri(), sequenceNumber));
     }
     return await commitSnapshot(io, base, m, out, {
       'snapshot-id': snapshotId,

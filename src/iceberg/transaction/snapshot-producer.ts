@@ -92,7 +92,7 @@ export async function writeAddedManifest(
   // Sequence numbers stay null in the entries: readers inherit them from the
   // manifest list, so the same manifest stays valid if the commit is retried.
   const entries = files.map((data_file) => ({ status: EntryStatus.ADDED, snapshot_id: snapshotId, sequence_number: null, file_sequence_number: null, data_file }));
-  const { sequence_number: _s, min_sequence_number: _m, ...mf } = await writeManifest(io, m, entries, spec, schema, snapshotId, uri, 0);
+  const { sequence_number: _s, min_sequence_number: _m, ...mf } = await writeManifest(io, entries, spec, schema, snapshotId, uri, 0);
   return mf;
 }
 
@@ -104,7 +104,6 @@ export async function writeAddedManifest(
  */
 export async function writeManifest(
   io: FileIO,
-  _m: TableMetadata,
   entries: ManifestEntry[],
   spec: PartitionSpec,
   schema: Schema,

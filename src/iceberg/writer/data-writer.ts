@@ -84,7 +84,7 @@ export async function writeDataFiles(io: FileIO, meta: TableMetadata, rows: Tabl
   const spec = defaultSpec(meta);
   const target = opts.targetFileSizeBytes ?? Number(tableProperty(meta, 'write.target-file-size-bytes'));
   const rowGroupRows = opts.rowGroupRows ?? 1024 * 1024;
-  const conformed = conformToSchema(rows, schema);
+  const conformed = conformToSchema(rows, schema, { table: meta.location });
   const groups = groupByPartition(conformed, spec, schema);
   const bound = spec.fields.length ? bindPartitionSpec(spec, schema) : [];
   const names = spec.fields.map((f) => f.name);

@@ -1,0 +1,39 @@
+import type { ClickHouse } from '../../src/clickhouse/client';
+import type { FileIO } from '../../src/iceberg';
+
+/** Seconds spent in each kind of I/O call, summed (the offload makes them one at a time). */
+export type Phases = Record<string, number>;
+
+/**
+ * Wraps the ClickHouse reader and the FileIO so a step can split its wall time into reading, bound queries and
+ * uploads; what is left is CPU work in the process (Arrow → Parquet encoding, metrics, manifests) and Postgres.
+ */
+export function instrument(ch: ClickHouse, io: FileIO): { ch: ClickHouse; io: FileIO; phases: Phases } {
+  const phases: Phases = {};
+  const time = async <T>(name: string, p: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await p();
+    } finally {
+      phases[name] = (phases[name] ?? 0) + (performance.now() - t) / 1000;
+    }
+  };
+  return {
+    phases,
+    ch: {
+      client: ch.client,
+      database: ch.database,
+      json: (q, p) => time('clickhouse: bound/describe queries', () => ch.json(q, p)),
+      arrow: (q, p) => time('clickhouse: read batch as Arrow', () => ch.arrow(q, p)),
+      command: (q, p) => time('clickhouse: commands', () => ch.command(q, p)),
+      close: () => ch.close(),
+    },
+    io: {
+      write: (uri, data) => time(uri.endsWith('.parquet') ? 'io: write Parquet' : 'io: write metadata/manifests', () => io.write(uri, data)),
+      read: (uri) => time('io: read', () => io.read(uri)),
+      exists: (uri) => time('io: other', () => io.exists(uri)),
+      delete: (uri) => time('io: other', () => io.delete(uri)),
+      list: (uri) => time('io: other', () => io.list(uri)),
+    },
+  };
+}
