@@ -5,6 +5,7 @@ import { scanColumns } from '../../iceberg';
 import type { OffloadDeps } from '../offload';
 import { loadTable } from '../table-setup';
 import { parseWindow } from '../window';
+import { metrics } from '../../metrics/registry';
 
 export type AuditStatus = 'ok' | 'warning' | 'missing_data' | 'error';
 
@@ -102,6 +103,7 @@ export async function auditTable(deps: OffloadDeps, input: AuditTableInput): Pro
     result.status = 'error';
     result.notes = (err as Error).message;
   }
+  metrics.audited(cfg.name, result.status);
   await deps.pool.query(
     `INSERT INTO maintenance_audit_log (run_timestamp, workflow_id, iceberg_table, window_start, window_end, ch_row_count, iceberg_row_count, delta_pct, status, notes)
      VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
