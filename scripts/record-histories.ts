@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startOffload } from '../src/cli/offload';
 import { findTool, startStack, type RunningStack } from '../src/devstack/index';
+import { createActivities } from '../src/activities';
+import { setWatermark } from '../src/db/watermarks';
 import { createBronzeTable, insertTrades } from '../src/feed/synthetic';
 import { connectClient } from '../src/temporal/connection';
 import { createWorker, openServices } from '../src/worker';
@@ -40,6 +42,44 @@ async function offloadRun(
     await setup(services.ch, env.settings.tables.map((t) => t.name));
     const worker = await createWorker(env.settings, { services, hooks });
     await worker.runUntil(startOffload(env.settings, { wait: true, json: true, workflowId }).catch(() => null));
+  } finally {
+    await services.close();
+  }
+  return { client, workflowId, close: () => client.connection.close() };
+}
+
+/** Offloads `cycles` small batches per table directly, then runs one maintenance workflow with `args` to record. */
+async function maintenanceRun(
+  args: Record<string, unknown>,
+  opts: { cycles: number; failCompactOf?: number; gap?: boolean },
+) {
+  const env = await makeTestEnv({ warehouse: 'file', tables: (tag) => [bronzeTable(`m1_${tag}`), bronzeTable(`m2_${tag}`)] });
+  const services = await openServices(env.settings);
+  const client = await connectClient(env.settings.temporal);
+  const workflowId = `record-maintenance-${env.tag}`;
+  const names = env.settings.tables.map((t) => t.name);
+  try {
+    const acts = createActivities({ settings: env.settings, ...services });
+    for (const t of names) {
+      await createBronzeTable(services.ch, t);
+      for (let i = 0; i < opts.cycles; i++) {
+        await insertTrades(services.ch, t, { rows: 100, exchange: 'binance', seed: i, eventTimeEnd: new Date(Date.now() - 3 * 3_600_000), spreadSeconds: 3_600 });
+        await acts.offloadTable({ table: t });
+      }
+    }
+    if (opts.gap) {
+      // Rows the offload never takes: the watermark is moved past them by hand.
+      const t = names[0]!;
+      await insertTrades(services.ch, t, { rows: 300, exchange: 'binance', seed: 77, eventTimeEnd: new Date(Date.now() - 2 * 3_600_000), spreadSeconds: 600 });
+      const [top] = await services.ch.json<{ ts: string; seq: string }>(`SELECT toString(max(ingested_at)) AS ts, toString(max(sequence)) AS seq FROM ${t}`);
+      await setWatermark(services.pool, { catalog: env.settings.catalog.name, namespace: env.settings.catalog.namespace, table: t }, ['ingested_at', 'sequence'], [top!.ts, top!.seq], new Date());
+    }
+    const failing = opts.failCompactOf === undefined ? undefined : names[opts.failCompactOf];
+    const worker = await createWorker(env.settings, {
+      services,
+      compactHooks: { beforeCommit: async (table) => { if (table === failing) throw new Error('injected: object store refused the compacted files'); } },
+    });
+    await worker.runUntil(client.workflow.execute('maintenanceWorkflow', { taskQueue: env.settings.temporal.taskQueue, workflowId, args: [args] }).catch(() => null));
   } finally {
     await services.close();
   }
@@ -78,6 +118,16 @@ const scenarios: Scenario[] = [
           },
         },
       ),
+  },
+  {
+    name: 'maintenance-partial',
+    what: 'compaction of one table keeps failing (retried, then reported); the other table compacts; expire and audit run: status partial',
+    run: () => maintenanceRun({ stages: ['compact', 'expire', 'audit'], snapshotMaxAgeHours: 0, auditWindowHours: 6 }, { cycles: 6, failCompactOf: 0 }),
+  },
+  {
+    name: 'maintenance-audit-failed',
+    what: 'a watermark moved past rows that were never offloaded: the audit finds missing_data and the run fails (AuditFailed)',
+    run: () => maintenanceRun({ stages: ['audit'], auditWindowHours: 6 }, { cycles: 1, gap: true }),
   },
   {
     name: 'offload-all-failed',
