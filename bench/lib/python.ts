@@ -40,6 +40,8 @@ export async function pythonEnv(log: (m: string) => void): Promise<{ env: NodeJS
 export interface PyAppend {
   read_s: number;
   append_s: number;
+  read_cpu_s: number;
+  append_cpu_s: number;
   rows: number;
   files: number;
   bytes: number;

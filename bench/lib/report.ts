@@ -33,7 +33,7 @@ export interface Results {
 
 const fmt = (v: number, unit: string): string => {
   if (!Number.isFinite(v)) return 'n/a';
-  if (unit === 'rows/s') return `${(v / 1000).toFixed(0)}k rows/s`;
+  if (unit === 'rows/s' || unit === 'rows/CPU-s') return `${(v / 1000).toFixed(0)}k ${unit}`;
   return `${round(v, v >= 100 ? 0 : 2)} ${unit}`;
 };
 

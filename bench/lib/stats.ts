@@ -14,11 +14,17 @@ export function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length, rank) - 1]!;
 }
 
-/** Wall time of `fn` in seconds, with its result. */
-export async function timed<T>(fn: () => Promise<T>): Promise<{ s: number; value: T }> {
+/**
+ * Wall time of `fn` in seconds, with its result, and the CPU seconds this process spent meanwhile (all threads:
+ * JS, libuv, and the in-process chDB engine). CPU time barely moves when a neighbour steals the cores, so it is
+ * the steadier measure of cost on a shared machine.
+ */
+export async function timed<T>(fn: () => Promise<T>): Promise<{ s: number; cpuS: number; value: T }> {
   const t = performance.now();
+  const c = process.cpuUsage();
   const value = await fn();
-  return { s: (performance.now() - t) / 1000, value };
+  const d = process.cpuUsage(c);
+  return { s: (performance.now() - t) / 1000, cpuS: (d.user + d.system) / 1e6, value };
 }
 
 export const MB = 1_000_000;

@@ -21,6 +21,8 @@ import { readFileSync } from 'node:fs';
 
 interface Run {
   s: number;
+  /** CPU seconds of the bench process (JS + in-process chDB) during the run. */
+  cpuS?: number;
   rows: number;
   bytes: number;
   files?: number;
@@ -42,14 +44,14 @@ async function offloadDirect(b: Bench, tag: string, warehouse: 'file' | 's3', ta
   if (r.rows !== src.rows) throw new Error(`offload of ${table} moved ${r.rows} rows, expected ${src.rows}`);
   const io_ = Object.values(phases).reduce((a, x) => a + x, 0);
   phases['in-process: encode Parquet, metrics, manifests, Postgres commit (remainder)'] = value.s - io_;
-  return { s: value.s, rows: r.rows, bytes: r.bytes, files: r.files, commits: r.commits, peakRssMb: trace.peakMb, startRssMb: trace.startMb, phases };
+  return { s: value.s, cpuS: value.cpuS, rows: r.rows, bytes: r.bytes, files: r.files, commits: r.commits, peakRssMb: trace.peakMb, startRssMb: trace.startMb, phases };
 }
 
 /** ClickHouse's own Parquet encoder (zstd), writing the offload's exact SELECT to a local file. */
 async function parquetExport(b: Bench, src: Source, path: string): Promise<Run> {
   rmSync(path, { force: true });
-  const { s } = await timed(() => b.services.ch.command(`${sourceQuery(src)} INTO OUTFILE '${path}' TRUNCATE FORMAT Parquet SETTINGS output_format_parquet_compression_method='zstd'`));
-  return { s, rows: src.rows, bytes: statSync(path).size };
+  const { s, cpuS } = await timed(() => b.services.ch.command(`${sourceQuery(src)} INTO OUTFILE '${path}' TRUNCATE FORMAT Parquet SETTINGS output_format_parquet_compression_method='zstd'`));
+  return { s, cpuS, rows: src.rows, bytes: statSync(path).size };
 }
 
 /**
@@ -65,24 +67,24 @@ async function clickhouseIceberg(b: Bench, src: Source, dir: string, name: strin
   rmSync(dir, { recursive: true, force: true });
   await ch.command(`DROP TABLE IF EXISTS \`${name}\``);
   await ch.command(`CREATE TABLE \`${name}\` (${cols.map((c) => `\`${c.name}\` ${type(c.type)}`).join(', ')}) ENGINE = IcebergLocal('${dir}') PARTITION BY toRelativeDayNum(exchange_timestamp) SETTINGS allow_insert_into_iceberg = 1`);
-  const { s } = await timed(() => ch.command(`INSERT INTO \`${name}\` SELECT ${cols.map(expr).join(', ')} FROM \`${src.table}\`${src.orderBy} SETTINGS allow_insert_into_iceberg = 1`));
+  const { s, cpuS } = await timed(() => ch.command(`INSERT INTO \`${name}\` SELECT ${cols.map(expr).join(', ')} FROM \`${src.table}\`${src.orderBy} SETTINGS allow_insert_into_iceberg = 1`));
   const [{ n }] = (await ch.json<{ n: string }>(`SELECT toString(count()) AS n FROM \`${name}\``)) as [{ n: string }];
   if (Number(n) !== src.rows) throw new Error(`ClickHouse Iceberg insert holds ${n} rows, expected ${src.rows}`);
   await ch.command(`DROP TABLE \`${name}\``);
   const data = filesUnder(join(dir, 'data'), '.parquet');
-  return { s, rows: src.rows, bytes: data.bytes, files: data.files };
+  return { s, cpuS, rows: src.rows, bytes: data.bytes, files: data.files };
 }
 
 /** chDB exports the rows as an uncompressed Arrow IPC file; PyIceberg reads it and appends (timed inside Python). */
-async function pyiceberg(b: Bench, src: Source, dir: string, name: string): Promise<{ exportS: number; readS: number; appendS: number; bytes: number; files: number; partitioned: boolean }> {
+async function pyiceberg(b: Bench, src: Source, dir: string, name: string): Promise<{ exportS: number; exportCpuS: number; readS: number; appendS: number; readCpuS: number; appendCpuS: number; bytes: number; files: number; partitioned: boolean }> {
   mkdirSync(dir, { recursive: true });
   const arrow = join(dir, `${name}.arrow`);
   const settings = Object.entries(ARROW_SETTINGS).map(([k, v]) => `${k}=${typeof v === 'string' ? `'${v}'` : v}`).join(', ');
-  const { s: exportS } = await timed(() => b.services.ch.command(`${sourceQuery(src)} INTO OUTFILE '${arrow}' TRUNCATE FORMAT Arrow SETTINGS ${settings}`));
+  const { s: exportS, cpuS: exportCpuS } = await timed(() => b.services.ch.command(`${sourceQuery(src)} INTO OUTFILE '${arrow}' TRUNCATE FORMAT Arrow SETTINGS ${settings}`));
   const r = await pyicebergAppend(arrow, join(dir, 'warehouse'), name, b.log);
   rmSync(arrow, { force: true });
   if (r.rows !== src.rows) throw new Error(`PyIceberg appended ${r.rows} rows, expected ${src.rows}`);
-  return { exportS, readS: r.read_s, appendS: r.append_s, bytes: r.bytes, files: r.files, partitioned: r.partitioned };
+  return { exportS, exportCpuS, readS: r.read_s, appendS: r.append_s, readCpuS: r.read_cpu_s, appendCpuS: r.append_cpu_s, bytes: r.bytes, files: r.files, partitioned: r.partitioned };
 }
 
 async function offloadViaTemporal(b: Bench, src: Source): Promise<{ run: Run; workerStartS: number }> {
@@ -169,6 +171,21 @@ export async function offloadStep(b: Bench): Promise<{ figures: Figure[]; detail
     { step: 'offload', name: 'offload activity → file warehouse, Parquet written', unit: 'MB/s', value: median(file.map(mbps)), samples: file.map(mbps), reference: ref('ClickHouse Parquet export', parquet.map(mbps)), ratio: median(file.map((r, i) => mbps(r) / mbps(parquet[i]!))) },
     { step: 'offload', name: 'offload activity, peak RSS of the bench process (incl. chDB)', unit: 'MB', value: median(file.map((r) => r.peakRssMb!)), samples: file.map((r) => r.peakRssMb!), note: `RSS before: ${median(file.map((r) => r.startRssMb!)).toFixed(0)} MB` },
   ];
+  // The same comparisons in rows per CPU-second: what each path costs, whatever the neighbours do to wall time.
+  const cpuRate = (r: Run) => r.rows / r.cpuS!;
+  const fileCpu = file.map(cpuRate);
+  const vsCpu = (name: string, samples: number[]) => ({
+    reference: ref(name, samples),
+    ratio: median(fileCpu.map((x, i) => x / samples[i]!)),
+    ratioOfMedians: median(fileCpu) / median(samples),
+  });
+  const cpuBase = { step: 'offload' as const, unit: 'rows/CPU-s', value: median(fileCpu), samples: fileCpu, name: 'offload activity, rows per CPU-second (JS + chDB)' };
+  figures.push(
+    { ...cpuBase, ...vsCpu('ClickHouse Parquet export', parquet.map(cpuRate)) },
+    { ...cpuBase, ...vsCpu('ClickHouse IcebergLocal INSERT', chIce.map(cpuRate)) },
+    { ...cpuBase, ...vsCpu('PyIceberg append', py.map((p) => src.rows / p.appendCpuS)) },
+    { ...cpuBase, ...vsCpu('chDB Arrow export + PyIceberg read + append', py.map((p) => src.rows / (p.exportCpuS + p.readCpuS + p.appendCpuS))) },
+  );
   if (s3.length) {
     figures.push({ step: 'offload', name: 'offload activity → MinIO (s3://)', unit: 'rows/s', value: median(s3.map(rate)), samples: s3.map(rate), reference: ref('offload → file warehouse', fileRates), ratio: median(s3.map((r, i) => rate(r) / fileRates[i]!)) });
   }

@@ -3,7 +3,6 @@
 // it was. A worker runs meanwhile, so anything the CLI wrongly started would really run and be seen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -14,13 +13,7 @@ import { readWatermark } from '../../src/db/watermarks';
 import { createBronzeTable, insertTrades } from '../../src/feed/synthetic';
 import { createWorker } from '../../src/worker';
 import { bronzeTable } from '../helpers/coldtier';
-import { BIN } from '../helpers/processes';
-import { census, compare, harness, report, waitFor, type Harness } from './helpers';
-
-function cli(args: string[], env: NodeJS.ProcessEnv) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { census, compare, harness, report, runCli, waitFor, type Harness } from './helpers';
 
 /** Everything a refused request must leave alone. */
 async function state(h: Harness, table: string) {
@@ -80,7 +73,7 @@ test('faults 7: bad config and bad requests are refused by the CLI with a one-li
       assert.equal(before.snapshots, 1);
 
       for (const c of cases) {
-        const out = cli(c.args, c.env ?? h.vars);
+        const out = await runCli(c.args, c.env ?? h.vars);
         assert.equal(out.code, 1, `${c.name}: exit code (stderr: ${out.stderr})`);
         assert.equal(out.stderr.trim().split('\n').length, 1, `${c.name}: one line: ${out.stderr}`);
         assert.match(out.stderr.trim(), c.error, c.name);

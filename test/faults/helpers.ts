@@ -112,6 +112,29 @@ export async function startWorker(vars: NodeJS.ProcessEnv, identity: string, ext
   };
 }
 
+/**
+ * Runs `node bin/coldtier.mjs <args>` without blocking this process (spawnSync would also block the chDB gateway this
+ * process serves, and a CLI that queries ClickHouse would wait for it forever).
+ */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, ms = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`coldtier ${args.join(' ')} did not finish in ${ms} ms:\n${stdout}\n${stderr}`));
+    }, ms);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
 export interface Harness {
   env: TestEnv;
   settings: Settings;

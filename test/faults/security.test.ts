@@ -3,7 +3,6 @@
 // never escape the table location; TLS and API-key options exist, are documented and are really used.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -19,9 +18,8 @@ import { createBronzeTable, insertTrades } from '../../src/feed/synthetic';
 import { IcebergPathError, joinUri, listDataFiles, normalizeUri } from '../../src/iceberg';
 import { connectClient } from '../../src/temporal/connection';
 import { bronzeTable } from '../helpers/coldtier';
-import { BIN } from '../helpers/processes';
 import { createTestDatabase, pgAdminUrl } from '../helpers/stack';
-import { harness, report } from './helpers';
+import { harness, report, runCli } from './helpers';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -79,17 +77,19 @@ test('secrets (Postgres password, S3 secret key, ClickHouse password) appear in 
     const repair = await run('backfillWorkflow', 'sec-repair', { table, from: new Date(end.getTime() - 6 * 3_600_000).toISOString(), to: end.toISOString(), reason: 'repair' });
     await repair.result();
     // CLI: success and failure paths, the latter with the password in a DATABASE_URL that cannot be reached.
-    const cli = (args: string[], env: NodeJS.ProcessEnv) => {
-      const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+    const cli = async (args: string[], env: NodeJS.ProcessEnv) => {
+      const r = await runCli(args, env);
       return `${r.stdout}\n${r.stderr}`;
     };
-    haystacks['cli status'] = cli(['status', '--json'], h.vars);
-    haystacks['cli offload'] = cli(['offload', '--wait', '--json'], h.vars);
+    haystacks['cli status'] = await cli(['status', '--json'], h.vars);
+    assert.match(haystacks['cli status'], new RegExp(`"table": "${table}"`));
+    haystacks['cli offload'] = await cli(['offload', '--wait', '--json'], h.vars);
+    assert.match(haystacks['cli offload'], /"status": "partial"/);
     const unreachable = new URL(dbUrl);
     unreachable.port = '1';
-    haystacks['cli unreachable Postgres'] = cli(['status'], { ...h.vars, DATABASE_URL: unreachable.toString() });
+    haystacks['cli unreachable Postgres'] = await cli(['status'], { ...h.vars, DATABASE_URL: unreachable.toString() });
     assert.match(haystacks['cli unreachable Postgres'], /cannot reach Postgres at postgres:\/\/sec_\w+:\*\*\*@/);
-    haystacks['cli bad setting'] = cli(['status'], { ...h.vars, CLICKHOUSE_URL: 'tcp://nowhere' });
+    haystacks['cli bad setting'] = await cli(['status'], { ...h.vars, CLICKHOUSE_URL: 'tcp://nowhere' });
     await worker.kill('SIGTERM');
     haystacks['worker log'] = worker.output();
     assert.match(haystacks['worker log'], /"level":20/, 'debug logging was on');

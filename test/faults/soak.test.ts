@@ -18,7 +18,7 @@ const TICK_MS = 250;
 const ROWS_PER_TICK = 100;
 const MAX_ROWS = 2_000_000;
 /** A cycle takes well under a second here; the watermark may trail the newest source row by a cycle plus the buffer. */
-const MAX_LAG_MS = 30_000;
+const MAX_LAG_MS = 60_000;
 
 const MB = 1024 * 1024;
 const mb = (bytes: number) => `${Math.round(bytes / MB)} MB`;
