@@ -54,12 +54,13 @@ export const tableConfigSchema = z
     requireDependencies: z.boolean().default(false),
     /**
      * A catch-up of more than this many batches is written by parallel activities (spread over the workers) and
-     * committed once at the end. 0 turns fan-out off.
-     * @default 8
+     * committed once at the end. Worth it with several worker machines; on one small machine parallel range writes
+     * only add memory (docs/performance.md), so it is off unless set.
+     * @default 0 (off)
      */
-    fanOutBatches: z.number().int().min(0).max(1000).default(8),
-    /** Upper bound of rows per commit; a large catch-up becomes several commits. @default 1_000_000 */
-    batchRows: z.number().int().min(1).max(50_000_000).default(1_000_000),
+    fanOutBatches: z.number().int().min(0).max(1000).default(0),
+    /** Upper bound of rows per commit; a large catch-up becomes several commits. Peak worker memory grows with it. @default 500_000 */
+    batchRows: z.number().int().min(1).max(50_000_000).default(500_000),
     /** Iceberg table properties (e.g. write.target-file-size-bytes). */
     properties: z.record(z.string(), z.string()).default({}),
   })

@@ -97,10 +97,30 @@ export function fromBinary(type: PrimitiveType, bytes: Uint8Array): IcebergValue
 
 /** Orders two values of the same Iceberg type (strings by UTF-8 bytes = code points, binary unsigned lexicographic). */
 export function compareValues(a: IcebergValue, b: IcebergValue): number {
-  if (typeof a === 'string' && typeof b === 'string') return compareBytes(utf8.encode(a), utf8.encode(b));
+  if (typeof a === 'string' && typeof b === 'string') return compareUtf8(a, b);
   if (a instanceof Uint8Array && b instanceof Uint8Array) return compareBytes(a, b);
   if (typeof a === 'boolean' && typeof b === 'boolean') return a === b ? 0 : a ? 1 : -1;
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Orders strings as their UTF-8 bytes would (Iceberg's order) without encoding them: UTF-16 code units already
+ * order like code points except that surrogates (code points ≥ U+10000) must sort after U+E000–U+FFFF.
+ * Encoding on every comparison made compaction's sort 12× slower (docs/performance.md).
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
