@@ -18,6 +18,8 @@ export class WatermarkMovedError extends Error {
 }
 
 const MAX_CONFLICT_RETRIES = 10;
+/** Lost swaps tolerated before the metadata is built under the commit lock. */
+const OPTIMISTIC_ATTEMPTS = 2;
 
 export interface CasCommitOptions {
   /** Builds the new metadata on top of `base` (again after each lost compare-and-swap). */
@@ -27,17 +29,18 @@ export interface CasCommitOptions {
 }
 
 /**
- * The one commit loop. In one Postgres transaction: take the table's commit lock, re-read the catalog pointer, build
- * the new metadata on exactly that version, run the caller's step (the watermark advance) and swap the pointer.
- * Building under the lock means coldtier writers never lose the compare-and-swap to each other, so a long rewrite
- * cannot be starved by a stream of small appends; a swap lost to a foreign writer (Spark, PyIceberg) reloads and
- * retries. Returns null when the caller's step abandoned the commit (its files are already cleaned up).
+ * The one commit loop. The new metadata is built on the version last read, then one Postgres transaction takes the
+ * table's commit lock, runs the caller's step (the watermark advance) and swaps the catalog pointer. A lost swap
+ * reloads and retries; after a few losses (a long rewrite racing a stream of small appends) the metadata is built
+ * while holding the lock, so the retry cannot lose to another coldtier writer and a rewrite is never starved.
+ * Returns null when the caller's step abandoned the commit (its files are already cleaned up).
  */
 export async function casCommit(pool: pg.Pool, io: FileIO, id: CatalogTableId, table: LoadedTable, o: CasCommitOptions): Promise<{ table: LoadedTable; prepared: PreparedCommit } | null> {
   let current = table;
   for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+    const underLock = attempt >= OPTIMISTIC_ATTEMPTS;
+    let prepared: PreparedCommit | undefined = underLock ? undefined : await o.prepare(current);
     const client = await pool.connect();
-    let prepared: PreparedCommit | undefined;
     let outcome: 'committed' | 'conflict' | 'abandoned';
     try {
       await client.query('BEGIN');
@@ -45,10 +48,12 @@ export async function casCommit(pool: pg.Pool, io: FileIO, id: CatalogTableId, t
         // A waiter gives up (and its activity retries) rather than hang behind a stuck committer.
         await client.query(`SET LOCAL lock_timeout = '120s'`);
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${id.catalog}.${id.namespace}.${id.table}`]);
-        const uri = await loadMetadataLocation(client, id);
-        if (!uri) throw new Error(`iceberg commit on ${id.namespace}.${id.table}: the table disappeared from catalog ${id.catalog}`);
-        if (uri !== current.metadataUri) current = { metadata: await readTableMetadata(io, uri), metadataUri: uri };
-        prepared = await o.prepare(current);
+        if (!prepared) {
+          const uri = await loadMetadataLocation(client, id);
+          if (!uri) throw new Error(`iceberg commit on ${id.namespace}.${id.table}: the table disappeared from catalog ${id.catalog}`);
+          if (uri !== current.metadataUri) current = { metadata: await readTableMetadata(io, uri), metadataUri: uri };
+          prepared = await o.prepare(current);
+        }
         const go = o.inTransaction ? await o.inTransaction(client, prepared) : true;
         const swapped = go && (await swapMetadataLocation(client, id, current.metadataUri, prepared.metadataUri));
         outcome = !go ? 'abandoned' : swapped ? 'committed' : 'conflict';
@@ -73,6 +78,9 @@ export async function casCommit(pool: pg.Pool, io: FileIO, id: CatalogTableId, t
     }
     await cleanupPrepared(io, prepared);
     if (outcome === 'abandoned') return null;
+    const uri = await loadMetadataLocation(pool, id);
+    if (!uri) throw new Error(`iceberg commit on ${id.namespace}.${id.table}: the table disappeared from catalog ${id.catalog} during the commit`);
+    current = { metadata: await readTableMetadata(io, uri), metadataUri: uri };
   }
   throw new Error(`iceberg commit conflict on ${id.namespace}.${id.table}: lost the compare-and-swap ${MAX_CONFLICT_RETRIES} times to another writer; will retry`);
 }

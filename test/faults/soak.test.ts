@@ -1,4 +1,4 @@
-// Scenario 8: soak. Offload cycles back to back for COLDTIER_SOAK_SECONDS (default 300) while a generator keeps
+// Scenario 8: soak. Offload cycles back to back for COLDTIER_SOAK_SECONDS (default 180) while a generator keeps
 // inserting trades (loopback, bounded), with one compaction + expiry run started a quarter of the way in, racing the
 // cycles. The end state must be exact, the watermark lag bounded, and the worker's memory must not keep growing:
 // its RSS (/proc/<pid>/status) is reported at start and end, and its live JS heap (the post-GC floor of
@@ -12,7 +12,7 @@ import { createBronzeTable, insertTrades } from '../../src/feed/synthetic';
 import { bronzeTable } from '../helpers/coldtier';
 import { census, compare, harness, report, sleep } from './helpers';
 
-const SOAK_SECONDS = Number(process.env.COLDTIER_SOAK_SECONDS ?? 300);
+const SOAK_SECONDS = Number(process.env.COLDTIER_SOAK_SECONDS ?? 180);
 /** Generator: every tick, this many rows into each table, until the soak ends or MAX_ROWS per table. */
 const TICK_MS = 250;
 const ROWS_PER_TICK = 100;
@@ -28,6 +28,9 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length
 test(`faults 8: soak — ${SOAK_SECONDS} s of back-to-back cycles under continuous inserts: exact, bounded lag, flat memory`, { timeout: (SOAK_SECONDS + 240) * 1000 }, async () => {
   const h = await harness({ tables: (tag) => ['binance', 'kraken'].map((ex) => bronzeTable(`bronze_soak_${ex}_${tag}`, { lateDataBufferSeconds: 1 })) });
   const tables = h.settings.tables.map((t) => t.name);
+  // Also stopped in `finally` and by its own deadline, so a failed or timed-out soak never leaves it inserting.
+  let generating = true;
+  const deadline = Date.now() + (SOAK_SECONDS + 180) * 1000;
   try {
     for (const t of tables) await createBronzeTable(h.ch, t);
     const port = await getFreePort();
@@ -38,15 +41,20 @@ test(`faults 8: soak — ${SOAK_SECONDS} s of back-to-back cycles under continuo
     };
     const cycleOnce = async (i: number) => {
       const started = Date.now();
-      const r = (await h.client.workflow.execute('offloadWorkflow', { taskQueue: h.taskQueue, workflowId: `soak-${i}-${h.tag}`, args: [{ heartbeatTimeoutSeconds: 30 }] })) as OffloadWorkflowResult;
+      const r = (await h.client.workflow.execute('offloadWorkflow', {
+        taskQueue: h.taskQueue,
+        workflowId: `soak-${i}-${h.tag}`,
+        args: [{ heartbeatTimeoutSeconds: 30 }],
+        // A dead worker fails the soak instead of hanging it.
+        workflowExecutionTimeout: '3 minutes',
+      })) as OffloadWorkflowResult;
       assert.equal(r.status, 'ok', JSON.stringify(r.tables.filter((t) => t.status === 'failed')));
       return { rows: r.rows, ms: Date.now() - started };
     };
 
-    let generating = true;
     let inserted = 0;
     const generator = (async () => {
-      for (let seed = 1; generating && inserted < MAX_ROWS; seed++) {
+      for (let seed = 1; generating && inserted < MAX_ROWS && Date.now() < deadline; seed++) {
         for (const [i, t] of tables.entries()) await insertTrades(h.ch, t, { rows: ROWS_PER_TICK, exchange: i ? 'kraken' : 'binance', seed, spreadSeconds: 7200 });
         inserted += ROWS_PER_TICK;
         await sleep(TICK_MS);
@@ -83,6 +91,7 @@ test(`faults 8: soak — ${SOAK_SECONDS} s of back-to-back cycles under continuo
           taskQueue: h.taskQueue,
           workflowId: `soak-maintain-${h.tag}`,
           args: [{ stages: ['compact', 'expire'], snapshotMaxAgeHours: 0, snapshotRetainLast: 5 }],
+          workflowExecutionTimeout: '10 minutes',
         }) as Promise<MaintenanceWorkflowResult>;
         void maintenance.then(() => (maintenanceCycles = `${from}–${cycles}`), () => undefined);
       }
@@ -136,6 +145,7 @@ test(`faults 8: soak — ${SOAK_SECONDS} s of back-to-back cycles under continuo
       orphaned,
     });
   } finally {
+    generating = false;
     await h.close();
   }
 });
