@@ -10,7 +10,7 @@ import { readWatermark } from '../../src/db/watermarks';
 import { getFreePort } from '../../src/devstack/index';
 import { createBronzeTable, insertTrades } from '../../src/feed/synthetic';
 import { bronzeTable } from '../helpers/coldtier';
-import { census, compare, harness, report, sleep } from './helpers';
+import { census, compare, harness, report, sleep } from '../faults/helpers';
 
 const SOAK_SECONDS = Number(process.env.COLDTIER_SOAK_SECONDS ?? 180);
 /** Generator: every tick, this many rows into each table, until the soak ends or MAX_ROWS per table. */
