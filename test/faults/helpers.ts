@@ -15,7 +15,8 @@ import type { TableConfigInput } from '../../src/config/tables';
 import { migrate } from '../../src/db/migrations';
 import { openPool } from '../../src/db/pool';
 import type { TableIdent } from '../../src/db/watermarks';
-import { listDataFiles, normalizeUri, readManifestList, type FileIO } from '../../src/iceberg';
+import { listDataFiles, normalizeUri, readManifestEntries, readManifestList, type FileIO, type ManifestFile } from '../../src/iceberg';
+import { EntryStatus } from '../../src/iceberg/spec/manifest';
 import { openFileIO } from '../../src/iceberg-io';
 import { connectClient } from '../../src/temporal/connection';
 import { cliEnv, fingerprint, icebergFunction, makeTestEnv, type Fingerprint, type LAYER_COLUMNS, type TestEnv } from '../helpers/coldtier';
@@ -39,6 +40,13 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
+export interface WorkerOptions {
+  /** Extra `coldtier worker` options. */
+  args?: string[];
+  /** Options for node itself (V8 flags such as --trace-gc, which NODE_OPTIONS does not accept). */
+  nodeArgs?: string[];
+}
+
 /** A `coldtier worker` process. */
 export interface WorkerProcess {
   child: ChildProcess;
@@ -55,8 +63,8 @@ export interface WorkerProcess {
  * Starts `node bin/coldtier.mjs worker` and waits until it polls its task queue. `extra` adds environment variables,
  * e.g. COLDTIER_FAULT_PAUSE=before-commit to make it stop (and print "coldtier-fault-point …") at that point.
  */
-export async function startWorker(vars: NodeJS.ProcessEnv, identity: string, extra: Record<string, string> = {}, args: string[] = [], ms = 120_000): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [BIN, 'worker', '--identity', identity, ...args], {
+export async function startWorker(vars: NodeJS.ProcessEnv, identity: string, extra: Record<string, string> = {}, opts: WorkerOptions = {}, ms = 120_000): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'worker', '--identity', identity, ...(opts.args ?? [])], {
     env: { ...vars, COLDTIER_LOG_LEVEL: 'WARN', ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -151,8 +159,8 @@ export interface Harness {
   id(table: string): TableIdent;
   /** The independent reader's table function (chDB icebergS3 / icebergLocal). */
   ice(table: string): string;
-  /** A `coldtier worker` process with these settings (killed by close()); `args` are extra CLI options. */
-  startWorker(identity: string, extra?: Record<string, string>, args?: string[]): Promise<WorkerProcess>;
+  /** A `coldtier worker` process with these settings (killed by close()). */
+  startWorker(identity: string, extra?: Record<string, string>, opts?: WorkerOptions): Promise<WorkerProcess>;
   close(): Promise<void>;
 }
 
@@ -196,8 +204,8 @@ export async function harness(opts: { tables: (tag: string) => TableConfigInput[
     taskQueue: settings.temporal.taskQueue,
     id: (table) => ({ catalog: settings.catalog.name, namespace: settings.catalog.namespace, table }),
     ice: (table) => icebergFunction(env, table),
-    startWorker: async (identity, extra = {}, args = []) => {
-      const w = await startWorker(vars, `${identity}-${env.tag}`, extra, args);
+    startWorker: async (identity, extra = {}, opts = {}) => {
+      const w = await startWorker(vars, `${identity}-${env.tag}`, extra, opts);
       workers.push(w);
       return w;
     },
@@ -224,6 +232,8 @@ export interface Census {
 /**
  * What is on storage versus what the table's current metadata references, listed independently of the writer's
  * own bookkeeping: io.list over the table location against every snapshot's manifest list, manifests and files.
+ * Each distinct manifest is read once (a snapshot's list repeats its parent's manifests), so this stays linear in
+ * the number of commits.
  */
 export async function census(h: Pick<Harness, 'pool' | 'io' | 'settings'>, table: string): Promise<Census> {
   const { settings, io } = h;
@@ -239,20 +249,29 @@ export async function census(h: Pick<Harness, 'pool' | 'io' | 'settings'>, table
   let liveDataFiles = 0;
   if (t) {
     expect(t.metadataUri);
+    const manifests = new Map<string, ManifestFile>();
     for (const s of t.metadata.snapshots) {
       expect(s['manifest-list']);
       try {
-        for (const mf of await readManifestList(io, s)) expect(mf.manifest_path);
-        const files = await listDataFiles(io, t.metadata, s['snapshot-id']);
-        for (const f of files) {
-          referencedData.add(normalizeUri(f.file_path));
-          expect(f.file_path);
-        }
-        if (s['snapshot-id'] === t.metadata['current-snapshot-id']) liveDataFiles = files.length;
+        for (const mf of await readManifestList(io, s)) manifests.set(mf.manifest_path, mf);
       } catch (err) {
-        missing.push(`snapshot ${s['snapshot-id']}: ${(err as Error).message}`);
+        missing.push(`manifest list of snapshot ${s['snapshot-id']}: ${(err as Error).message}`);
       }
     }
+    for (const mf of manifests.values()) {
+      expect(mf.manifest_path);
+      try {
+        // A data file is referenced while a reachable manifest holds it as added or existing (not as deleted).
+        for (const e of await readManifestEntries(io, t.metadata, mf)) {
+          if (e.status === EntryStatus.DELETED) continue;
+          referencedData.add(normalizeUri(e.data_file.file_path));
+          expect(e.data_file.file_path);
+        }
+      } catch (err) {
+        missing.push(`manifest ${mf.manifest_path}: ${(err as Error).message}`);
+      }
+    }
+    liveDataFiles = (await listDataFiles(io, t.metadata)).length;
   }
   const orphaned = [...listed].filter((u) => u.startsWith(dataPrefix) && !referencedData.has(u));
   return { orphaned, missing: [...new Set(missing)], snapshots: t?.metadata.snapshots.length ?? 0, liveDataFiles };
