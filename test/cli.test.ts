@@ -4,6 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { failedTables } from '../src/cli/offload';
 import { createBronzeTable, insertTrades } from '../src/feed/synthetic';
 import { bronzeTable, cliEnv, makeTestEnv, openChdb } from './helpers/coldtier';
 
@@ -101,4 +102,46 @@ test('bad input gets a one-line error naming the setting, never a bare stack tra
   assert.equal(missing.code, 0, missing.stderr);
   const rows = JSON.parse(missing.stdout) as { error?: string }[];
   assert.match(rows[0]!.error ?? '', /clickhouse source default\.bronze_trades_e\w+ of table bronze_trades_e\w+ does not exist; create it, or fix "source"/);
+});
+
+test('offload --wait of a table whose source is missing: a one-line error naming the table and the fix, exit code 2', async () => {
+  const env = await makeTestEnv({ warehouse: 'file', tables: (tag) => [bronzeTable(`bronze_trades_m${tag}`), bronzeTable(`bronze_trades_n${tag}`)] });
+  const table = env.settings.tables[0]!.name;
+  const configPath = join(env.dir, 'coldtier.config.yaml');
+  writeFileSync(configPath, stringify({ tables: env.settings.tables }));
+  const vars = cliEnv(env, configPath);
+  const reason = `clickhouse source default\\.${table} of table ${table} does not exist; create it, or fix "source" of ${table} in the table registry`;
+
+  const worker = spawn(process.execPath, [BIN, 'worker', '--identity', `cli-test-${env.tag}`], { env: vars, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    await waitForLine(worker, /polling task queue/);
+    const out = cli(['offload', '--wait', '--tables', table], vars);
+    assert.equal(out.code, 2, `exit code 2 when a table failed (stderr: ${out.stderr})`);
+    assert.equal(out.stderr.trim().split('\n').length, 1, `one line: ${out.stderr}`);
+    assert.match(out.stderr.trim(), new RegExp(`^coldtier: offload coldtier-offload-manual-\\S+: every table failed: ${table}: ${reason}$`));
+    assert.doesNotMatch(out.stderr, /Workflow execution failed|\n\s+at /);
+    // The per-table result is printed as for a partial run.
+    assert.match(out.stdout, new RegExp(`^${table}\\s+failed\\s+0\\s+0\\s+0\\s+-\\s+-\\s+\\S+ ms\\s+${reason}$`, 'm'));
+    assert.match(out.stdout, /^failed: 0 rows in /m);
+
+    const json = cli(['offload', '--wait', '--json', '--tables', table], vars);
+    assert.equal(json.code, 2, json.stderr);
+    const result = JSON.parse(json.stdout) as { status: string; tables: { table: string; status: string; reason: string }[] };
+    assert.equal(result.status, 'failed');
+    assert.deepEqual(result.tables.map((t) => [t.table, t.status]), [[table, 'failed']]);
+    assert.match(result.tables[0]!.reason, new RegExp(`^${reason}$`));
+  } finally {
+    worker.kill('SIGTERM');
+    await new Promise((r) => worker.once('exit', r));
+  }
+});
+
+test('failedTables splits the workflow\'s every-table-failed message per table, reasons with "; " included', () => {
+  const msg = 'offload wf-1: every table failed: a: source x of a does not exist; create it, or fix "source"; b_c: boom; really';
+  assert.deepEqual(failedTables(msg, ['a', 'b_c']).map((t) => [t.table, t.status, t.reason]), [
+    ['a', 'failed', 'source x of a does not exist; create it, or fix "source"'],
+    ['b_c', 'failed', 'boom; really'],
+  ]);
+  assert.deepEqual(failedTables(msg, ['b_c', 'a']), [], 'other tables (or order) than the message lists: no guess');
+  assert.deepEqual(failedTables('something else', ['a']), []);
 });

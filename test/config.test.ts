@@ -30,37 +30,72 @@ test('defaults: the seeds\' ten tables into the cold namespace of catalog coldti
 
 test('missing settings name the environment variables to set', () => {
   assert.throws(() => loadSettings({ env: {}, cwd: dir }), (err: Error) => {
-    assert.match(err.message, /DATABASE_URL/);
-    assert.match(err.message, /CLICKHOUSE_URL/);
-    assert.match(err.message, /ICEBERG_WAREHOUSE/);
+    assert.match(err.message, /^ {2}- databaseUrl \(DATABASE_URL\): /m);
+    assert.match(err.message, /^ {2}- clickhouse\.url \(CLICKHOUSE_URL\): /m);
+    assert.match(err.message, /^ {2}- warehouse \(ICEBERG_WAREHOUSE\): /m);
+    assert.match(err.message, /set DATABASE_URL, CLICKHOUSE_URL, ICEBERG_WAREHOUSE/);
     return true;
   });
 });
 
 test('bad URLs are refused with the setting named and the accepted forms', () => {
-  assert.throws(() => loadSettings({ env: { ...base, CLICKHOUSE_URL: 'tcp://x:9000' }, cwd: dir }), /clickhouse\.url: must be http\(s\):\/\/host:port .* or chdb:\/\/\/abs\/path/);
-  assert.throws(() => loadSettings({ env: { ...base, ICEBERG_WAREHOUSE: 's3://bucket/../other' }, cwd: dir }), /warehouse: must not contain "\.\."/);
-  assert.throws(() => loadSettings({ env: { ...base, ICEBERG_WAREHOUSE: '/relative/or/bare' }, cwd: dir }), /warehouse: must be s3:\/\/bucket\/prefix or file:\/\/\/abs\/path/);
-  assert.throws(() => loadSettings({ env: { ...base, TEMPORAL_ADDRESS: 'http://localhost' }, cwd: dir }), /temporal\.address: must be host:port/);
+  assert.throws(() => loadSettings({ env: { ...base, CLICKHOUSE_URL: 'tcp://x:9000' }, cwd: dir }), /clickhouse\.url \(CLICKHOUSE_URL\): must be http\(s\):\/\/host:port .* or chdb:\/\/\/abs\/path/);
+  assert.throws(() => loadSettings({ env: { ...base, ICEBERG_WAREHOUSE: 's3://bucket/../other' }, cwd: dir }), /warehouse \(ICEBERG_WAREHOUSE\): must not contain "\.\."/);
+  assert.throws(() => loadSettings({ env: { ...base, ICEBERG_WAREHOUSE: '/relative/or/bare' }, cwd: dir }), /warehouse \(ICEBERG_WAREHOUSE\): must be s3:\/\/bucket\/prefix or file:\/\/\/abs\/path/);
+  assert.throws(() => loadSettings({ env: { ...base, TEMPORAL_ADDRESS: 'http://localhost' }, cwd: dir }), /^ConfigError: config: invalid settings \(environment\): temporal\.address \(TEMPORAL_ADDRESS\): must be host:port$/);
+  assert.throws(() => loadSettings({ env: { ...base, S3_ENDPOINT: '127.0.0.1 9000' }, cwd: dir }), /s3\.endpoint \(S3_ENDPOINT\): /);
 });
 
-test('config file tables: unknown keys, SQL in identifiers, duplicates and unknown dependencies are named', () => {
+test('TEMPORAL_TLS takes true/false/1/0 (any case); anything else is an error, not silently false', () => {
+  for (const [v, tls] of [['true', true], ['TRUE', true], ['1', true], ['false', false], ['False', false], ['0', false]] as const) {
+    assert.equal(loadSettings({ env: { ...base, TEMPORAL_TLS: v }, cwd: dir }).temporal.tls, tls, v);
+  }
+  assert.equal(loadSettings({ env: base, cwd: dir }).temporal.tls, false);
+  for (const v of ['yes', 'on', '', 'ture']) {
+    assert.throws(() => loadSettings({ env: { ...base, TEMPORAL_TLS: v }, cwd: dir }), new RegExp(`^ConfigError: config: invalid settings \\(environment\\): temporal\\.tls \\(TEMPORAL_TLS\\): must be true, false, 1 or 0, got "${v}"$`), v);
+  }
+});
+
+test('half a credential pair is an error naming both halves', () => {
+  assert.throws(
+    () => loadSettings({ env: { ...base, AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE' }, cwd: dir }),
+    /^ConfigError: config: invalid settings \(environment\): s3: AWS_ACCESS_KEY_ID \(s3\.accessKeyId\) is set but AWS_SECRET_ACCESS_KEY \(s3\.secretAccessKey\) is not; set both, or neither to use the AWS default credential chain$/,
+  );
+  assert.throws(() => loadSettings({ env: { ...base, AWS_SECRET_ACCESS_KEY: 'topsecret' }, cwd: dir }), (err: Error) => {
+    assert.match(err.message, /AWS_SECRET_ACCESS_KEY \(s3\.secretAccessKey\) is set but AWS_ACCESS_KEY_ID \(s3\.accessKeyId\) is not/);
+    assert.doesNotMatch(err.message, /topsecret/);
+    return true;
+  });
+  assert.throws(() => loadSettings({ env: { ...base, TEMPORAL_TLS_KEY: '/k.pem' }, cwd: dir }), /temporal: TEMPORAL_TLS_KEY \(temporal\.tlsKeyPath\) is set but TEMPORAL_TLS_CERT \(temporal\.tlsCertPath\) is not/);
+  const both = loadSettings({ env: { ...base, AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'topsecret' }, cwd: dir });
+  assert.deepEqual([both.s3.accessKeyId, both.s3.secretAccessKey], ['AKIAEXAMPLE', 'topsecret']);
+});
+
+test('config file tables: unknown keys, SQL in identifiers, duplicates and unknown dependencies name the table and key', () => {
   const path = join(dir, 'bad.yaml');
   writeFileSync(
     path,
     `tables:
   - { name: a, source: a, layer: bronze }
   - { name: a, source: "x; DROP TABLE y", layer: bronze, dependsOn: [zz] }
-  - { name: c, source: c, layer: bronze, retention: 3 }
+  - { name: c, source: c, layer: bronze, retention: 3, partitionBy: [{ column: ts, transform: week }] }
+  - { name: "d'; --", source: d, layer: bronze }
 `,
   );
   assert.throws(() => loadSettings({ env: { ...base, COLDTIER_CONFIG: path }, cwd: dir }), (err: Error) => {
-    assert.match(err.message, /tables\.1\.source: must be table or database\.table/);
-    assert.match(err.message, /tables\.1\.name: duplicate Iceberg table cold\.a/);
-    assert.match(err.message, /tables\.1\.dependsOn: table a depends on unknown table zz/);
-    assert.match(err.message, /tables\.2: Unrecognized key: "retention"/);
+    assert.match(err.message, /^ {2}- tables\[1\] \(a\)\.source: must be table or database\.table$/m);
+    assert.match(err.message, /^ {2}- tables\[1\] \(a\)\.name: duplicate Iceberg table cold\.a$/m);
+    assert.match(err.message, /^ {2}- tables\[1\] \(a\)\.dependsOn: table a depends on unknown table zz$/m);
+    assert.match(err.message, /^ {2}- tables\[2\] \(c\): Unrecognized key: "retention"$/m);
+    assert.match(err.message, /^ {2}- tables\[2\] \(c\)\.partitionBy\[0\]\.transform: must be identity, year/m);
+    // A name that is itself invalid is not echoed as the table's name.
+    assert.match(err.message, /^ {2}- tables\[3\]\.name: must be a plain identifier/m);
+    assert.doesNotMatch(err.message, /tables\.\d/);
     return true;
   });
+  // One issue: one line, as every CLI error is.
+  writeFileSync(path, 'tables:\n  - { name: a, source: a, layer: bronze }\n  - { name: bronze_trades_kraken, source: "kraken trades", layer: bronze }\n');
+  assert.throws(() => loadSettings({ env: { ...base, COLDTIER_CONFIG: path }, cwd: dir }), /^ConfigError: config: invalid settings \(.*bad\.yaml \+ environment\): tables\[1\] \(bronze_trades_kraken\)\.source: must be table or database\.table$/);
 });
 
 test('an explicit config file that does not exist is an error; secrets never appear in errors', () => {

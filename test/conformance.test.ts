@@ -19,11 +19,14 @@ import { defaultTables } from '../src/config/tables';
 import { readWatermark } from '../src/db/watermarks';
 import { createBronzeTable, createSilverAndGold, EXCHANGES, insertTrades } from '../src/feed/synthetic';
 import { icebergSchemaFromClickHouse, readTableMetadata, type IcebergType, type TableMetadata } from '../src/iceberg';
+import { venvBinDir } from '../src/devstack/tools';
 import { createWorker, openServices } from '../src/worker';
 import { bronzeTable, fingerprint, icebergFunction, makeTestEnv, type TestEnv } from './helpers/coldtier';
-import { ALL_TYPES, allTypesDdl, allTypesInsert } from './iceberg/conformance-types';
+import { ALL_TYPES, allTypesDdl, allTypesInsert, FLAT_TYPES } from './iceberg/conformance-types';
+import { assertNameMapping } from './iceberg/helpers';
 
-const python = join(process.cwd(), '.tools', 'venv', 'bin', 'python');
+// The pyiceberg venv that npm test installs (.tools/venv, or under COLDTIER_TOOLS_DIR).
+const python = join(venvBinDir(), 'python');
 const byTable = (r: OffloadWorkflowResult) => new Map<string, OffloadTableResult>(r.tables.map((t) => [t.table, t]));
 
 /** One offload cycle through Temporal, without startOffload's JSON print (the test asserts on the result). */
@@ -50,6 +53,9 @@ interface PyTable {
   files: number;
   filteredRows?: number;
   filteredTasks?: number;
+  nameMapping?: unknown;
+  nameMappedIds?: Record<string, string>;
+  schemaIds?: Record<string, string>;
 }
 
 interface TableCheck { name: string; key: string[]; sums: string[]; where: string; filter?: string; dump?: string }
@@ -103,17 +109,21 @@ function assertSameMetadata(py: PyTable, meta: TableMetadata, name: string) {
   assert.equal(Number(py.summary['total-data-files']), py.files, `${name}: total-data-files = files`);
 }
 
-test('conformance: PyIceberg and ClickHouse read the offloaded tables equal to the source', async (t) => {
-  if (!existsSync(python)) return t.skip('no .tools/venv with pyiceberg');
+test('conformance: PyIceberg and ClickHouse read the offloaded tables equal to the source', async () => {
+  assert.ok(existsSync(python), `no PyIceberg python at ${python}: run bash scripts/ensure-tools.sh (npm test does), or set COLDTIER_TOOLS_DIR to the tools directory holding venv/`);
   const env = await makeTestEnv({
     warehouse: 's3',
     tables: (tag) => [
       ...defaultTables.map((x) => (x.layer === 'gold' ? x : { ...x, lateDataBufferSeconds: 0 })),
       bronzeTable(`alltypes_t${tag}`, { partitionBy: [{ column: 't6', transform: 'day' }], sortBy: ['k'] }),
+      bronzeTable(`flattypes_t${tag}`, { partitionBy: [{ column: 't6', transform: 'day' }], sortBy: ['k'] }),
     ],
   });
   const { settings } = env;
   const allTypes = `alltypes_t${env.tag}`;
+  // Every flat type again, through the ClickHouse Parquet encoder (the all-types table has lists and maps: Arrow path).
+  const flatTypes = `flattypes_t${env.tag}`;
+  const typeTables = [allTypes, flatTypes];
   const services = await openServices(settings);
   const { ch, pool, io } = services;
   const ice = (table: string) => icebergFunction(env, table);
@@ -126,12 +136,19 @@ test('conformance: PyIceberg and ClickHouse read the offloaded tables equal to t
     for (const ex of EXCHANGES) await insertTrades(ch, `bronze_trades_${ex}`, { rows: sizes[ex], exchange: ex, spreadSeconds: 2 * 86_400, seed: 11 });
     await ch.command(allTypesDdl(allTypes));
     await ch.command(allTypesInsert(allTypes));
+    await ch.command(allTypesDdl(flatTypes, FLAT_TYPES));
+    await ch.command(allTypesInsert(flatTypes, FLAT_TYPES));
 
     const worker = await createWorker(settings, { services });
     await worker.runUntil(async () => {
       const first = await offload(settings);
       for (const [name, r] of first) assert.equal(r.status, 'committed', `${name}: ${r.reason ?? ''}`);
       assert.equal(first.get(allTypes)!.rows, ALL_TYPES.rows);
+      assert.equal(first.get(flatTypes)!.rows, ALL_TYPES.rows);
+      assert.equal(first.get(allTypes)!.encoder, 'arrow', 'lists and maps: the Arrow encoder');
+      assert.match(first.get(allTypes)!.encoderReason ?? '', /^column \w+ is /, 'the result says why not ClickHouse');
+      assert.equal(first.get(flatTypes)!.encoder, 'clickhouse');
+      for (const [name, r] of first) if (!typeTables.includes(name)) assert.equal(r.encoder, 'clickhouse', `${name}: ClickHouse encodes the seed tables`);
 
       // Schema evolution: a column added in ClickHouse, then more rows; old rows must read null.
       await ch.command(`ALTER TABLE bronze_trades_kraken ADD COLUMN venue LowCardinality(String) DEFAULT 'XKRK'`);
@@ -144,7 +161,7 @@ test('conformance: PyIceberg and ClickHouse read the offloaded tables equal to t
 
     // The checks: bronze and silver against the whole source, gold against its closed windows.
     const checks: TableCheck[] = [];
-    for (const x of settings.tables.filter((c) => c.name !== allTypes)) {
+    for (const x of settings.tables.filter((c) => !typeTables.includes(c.name))) {
       let where = '1';
       if (x.layer === 'gold') {
         const wm = await readWatermark(pool, idOf(x.name));
@@ -157,18 +174,22 @@ test('conformance: PyIceberg and ClickHouse read the offloaded tables equal to t
     const [{ d }] = (await ch.json<{ d: string }>(`SELECT toString(toDate(max(exchange_timestamp))) AS d FROM bronze_trades_binance`)) as [{ d: string }];
     const pruned = `exchange_timestamp >= '${d}T00:00:00+00:00'`;
     checks.find((c) => c.name === 'bronze_trades_binance')!.filter = pruned;
-    checks.push({ name: allTypes, key: ['k', 's', 't6', 'd38'], sums: ['d38', 'i64'], where: '1', dump: join(env.dir, 'alltypes.arrow') });
+    for (const t of typeTables) checks.push({ name: t, key: ['k', 's', 't6', 'd38'], sums: ['d38', 'i64'], where: '1', dump: join(env.dir, `${t}.arrow`) });
 
     const py = await pyiceberg(env, checks);
     for (const c of checks) {
       const loaded = (await loadTable(pool, io, idOf(c.name)))!;
       const layer = settings.tables.find((x) => x.name === c.name)!.layer;
-      const from = c.name === allTypes ? `(SELECT ${icebergSchemaFromClickHouse(allTypes, await ch.json(`SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = '${allTypes}' ORDER BY position`)).select.join(', ')} FROM ${allTypes})` : c.name;
+      const from = typeTables.includes(c.name) ? `(SELECT ${icebergSchemaFromClickHouse(c.name, await ch.json(`SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = '${c.name}' ORDER BY position`)).select.join(', ')} FROM ${c.name})` : c.name;
       const facts = await sourceFacts(ch, from, c);
       const got = py[c.name]!;
       assert.deepEqual({ rows: got.rows, keyHash: got.keyHash, sums: got.sums }, facts, `${c.name}: PyIceberg rows, key hash and sums equal the source`);
       assertSameMetadata(got, loaded.metadata, c.name);
-      if (c.name === allTypes) continue;
+      // The name mapping covers every field id (nested too), PyIceberg parses it to the same entries and resolves
+      // every field of a file without ids through it to the table's own ids.
+      assert.deepEqual(got.nameMapping, assertNameMapping(loaded.metadata, c.name), `${c.name}: PyIceberg's name mapping`);
+      assert.deepEqual(got.nameMappedIds, got.schemaIds, `${c.name}: field ids resolved by the name mapping`);
+      if (typeTables.includes(c.name)) continue;
       // Every cell: PyIceberg's decoded rows (dumped losslessly as Arrow IPC) fingerprinted by ClickHouse.
       assert.deepEqual(await fingerprint(ch, `file('${c.dump}', 'Arrow')`, layer), await fingerprint(ch, c.name, layer, c.where), `${c.name}: PyIceberg cells`);
       assert.deepEqual(await fingerprint(ch, ice(c.name), layer), await fingerprint(ch, c.name, layer, c.where), `${c.name}: icebergS3 cells`);
@@ -181,6 +202,9 @@ test('conformance: PyIceberg and ClickHouse read the offloaded tables equal to t
     const venue = pk.schema.find((f) => f.name === 'venue')!;
     assert.deepEqual(venue, { id: 10, name: 'venue', type: 'string', required: false });
     assert.equal(kraken['last-column-id'], 10);
+    const krakenMapping = assertNameMapping(kraken, 'bronze_trades_kraken');
+    assert.deepEqual(krakenMapping.at(-1), { 'field-id': 10, names: ['venue'] }, 'the new column is added to the name mapping');
+    assert.equal(krakenMapping.length, 10);
     assert.equal(pk.nulls.venue, 2000);
     const [v] = await ch.json<{ nulls: string; set: string }>(`SELECT toString(countIf(venue IS NULL)) AS nulls, toString(countIf(venue = 'XKRK')) AS set FROM ${ice('bronze_trades_kraken')}`);
     assert.deepEqual(v, { nulls: '2000', set: '200' });
@@ -195,13 +219,16 @@ test('conformance: PyIceberg and ClickHouse read the offloaded tables equal to t
     assert.deepEqual(chDay, dayCount);
     assert.ok((await events('IcebergPartitionPrunedFiles')) > before, 'icebergS3 skipped files by partition value');
 
-    // Every mapped type, nulls, empty strings, unicode, extremes, µs: PyIceberg and icebergS3 rows equal the source's.
-    const cols = await ch.json<{ name: string; type: string }>(`SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = '${allTypes}' ORDER BY position`);
-    const { select } = icebergSchemaFromClickHouse(allTypes, cols);
-    const expected = await ch.json(`SELECT ${select.join(', ')} FROM ${allTypes} ORDER BY k`);
-    assert.equal(expected.length, ALL_TYPES.rows);
-    assert.deepEqual(await ch.json(`SELECT * FROM ${ice(allTypes)} ORDER BY k`), expected, 'icebergS3 reads every type back');
-    assert.deepEqual(await ch.json(`SELECT * FROM file('${join(env.dir, 'alltypes.arrow')}', 'Arrow') ORDER BY k`), expected, 'PyIceberg reads every type back');
+    // Every mapped type, nulls, empty strings, unicode, extremes, µs: PyIceberg and icebergS3 rows equal the source's,
+    // from either encoder.
+    for (const t of typeTables) {
+      const cols = await ch.json<{ name: string; type: string }>(`SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = '${t}' ORDER BY position`);
+      const { select } = icebergSchemaFromClickHouse(t, cols);
+      const expected = await ch.json(`SELECT ${select.join(', ')} FROM ${t} ORDER BY k`);
+      assert.equal(expected.length, ALL_TYPES.rows);
+      assert.deepEqual(await ch.json(`SELECT * FROM ${ice(t)} ORDER BY k`), expected, `${t}: icebergS3 reads every type back`);
+      assert.deepEqual(await ch.json(`SELECT * FROM file('${join(env.dir, `${t}.arrow`)}', 'Arrow') ORDER BY k`), expected, `${t}: PyIceberg reads every type back`);
+    }
 
     // A corrupt metadata file is reported with its name.
     const bad = `${settings.warehouse}/${settings.catalog.namespace}/${allTypes}/metadata/99999-corrupt.metadata.json`;

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { WorkflowFailedError } from '@temporalio/client';
+import type { MaintenanceWorkflowResult } from '../src/activities/types';
 import { startOffload } from '../src/cli/offload';
 import { getFreePort } from '../src/devstack/ports';
 import { createBronzeTable, insertTrades } from '../src/feed/synthetic';
@@ -62,7 +63,7 @@ function parse(text: string): { samples: Sample[]; types: Map<string, string> } 
 const familyOf = (name: string, types: Map<string, string>) =>
   types.has(name) ? name : name.replace(/_(bucket|sum|count|total)$/, (s) => (types.has(name.slice(0, -s.length)) ? '' : s));
 
-test('worker --metrics-port serves the Temporal SDK metrics and coldtier metrics on /metrics after an offload', async () => {
+test('worker --metrics-port serves the Temporal SDK metrics and coldtier metrics on /metrics after an offload and an audit', async () => {
   const env = await makeTestEnv({ warehouse: 's3', tables: (tag) => [bronzeTable(`bronze_trades_m${tag}`)] });
   const table = env.settings.tables[0]!.name;
   const configPath = join(env.dir, 'coldtier.config.yaml');
@@ -97,6 +98,15 @@ test('worker --metrics-port serves the Temporal SDK metrics and coldtier metrics
     try {
       const bad = await client.workflow.start('offloadWorkflow', { taskQueue: env.settings.temporal.taskQueue, workflowId: `metrics-fail-${env.tag}`, args: [{ tables: ['no_such_table'] }] });
       await assert.rejects(bad.result(), WorkflowFailedError);
+      // An audit over the hour of the offloaded rows: its verdict is a metric too.
+      const windowEnd = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 3_600_000).toISOString();
+      const audited = (await client.workflow.execute('maintenanceWorkflow', {
+        taskQueue: env.settings.temporal.taskQueue,
+        workflowId: `metrics-audit-${env.tag}`,
+        args: [{ stages: ['audit'], auditWindowHours: 3, auditWindowEnd: windowEnd }],
+      })) as MaintenanceWorkflowResult;
+      assert.equal(audited.tables[0]!.audit!.status, 'ok');
+      assert.equal(audited.tables[0]!.audit!.clickhouseRows, 1234);
     } finally {
       await client.connection.close();
     }
@@ -107,7 +117,7 @@ test('worker --metrics-port serves the Temporal SDK metrics and coldtier metrics
     const { samples, types } = parse(await res.text());
 
     // Ours, with the numbers the offload produced.
-    for (const name of METRIC_NAMES.filter((n) => n !== 'coldtier_audit_status')) assert.ok(types.has(name), `${name} exported`);
+    for (const name of METRIC_NAMES) assert.ok(types.has(name), `${name} exported`);
     assert.equal(at(samples, 'coldtier_offload_rows_total'), 1234);
     assert.equal(at(samples, 'coldtier_offload_bytes_total'), result!.tables[0]!.bytes);
     assert.ok(result!.tables[0]!.bytes > 0);
@@ -120,6 +130,12 @@ test('worker --metrics-port serves the Temporal SDK metrics and coldtier metrics
     const wmTs = at(samples, 'coldtier_watermark_timestamp_seconds')!;
     assert.ok(Math.abs(Date.now() / 1000 - wmTs) < 3600, `watermark timestamp ${wmTs}`);
     assert.ok(types.has('coldtier_process_resident_memory_bytes'), 'process metrics');
+    assert.equal(types.get('coldtier_audit_status'), 'gauge');
+    assert.deepEqual(
+      Object.fromEntries(['ok', 'warning', 'missing_data', 'error'].map((status) => [status, at(samples, 'coldtier_audit_status', { table, status })])),
+      { ok: 1, warning: 0, missing_data: 0, error: 0 },
+      'the latest audit status of the table is 1, the others 0',
+    );
 
     // The Temporal SDK's runtime metrics, through the same port.
     for (const name of SDK_METRIC_NAMES) {

@@ -34,6 +34,8 @@ export function instrument(ch: ClickHouse, io: FileIO): { ch: ClickHouse; io: Fi
       exists: (uri) => time('io: other', () => io.exists(uri)),
       delete: (uri) => time('io: other', () => io.delete(uri)),
       list: (uri) => time('io: other', () => io.list(uri)),
+      listNames: (uri, prefix) => time('io: other', () => io.listNames(uri, prefix)),
+      abortStaleUploads: (uri, olderThan, dryRun) => time('io: other', () => io.abortStaleUploads(uri, olderThan, dryRun)),
     },
   };
 }

@@ -1,12 +1,14 @@
 import { describeSource, qualified } from '../clickhouse/client';
 import { tableConfig } from '../config/lookup';
 import { withTableLock } from '../db/table-lock';
-import { findSnapshot, icebergSchemaFromClickHouse, writeDataFiles } from '../iceberg';
+import { findSnapshot, icebergSchemaFromClickHouse } from '../iceberg';
+import { removeDeadAttemptFiles, reportingUploads } from './attempts';
+import { writeBatch } from './batch';
 import { metrics } from '../metrics/registry';
 import { commitAppend, WatermarkMovedError } from './commit';
 import { decodeDataFiles, encodeDataFiles } from './datafile-codec';
-import { activityIdentity, beat, SUMMARY, sortedByOrder, targetSize, type OffloadDeps } from './offload';
-import { batchOrderBy, rangeWhere, watermarkKey } from './range';
+import { activityIdentity, beat, SUMMARY, type OffloadDeps } from './offload';
+import { rangeWhere, watermarkKey } from './range';
 import { loadTable } from './table-setup';
 import type { CommitRangesInput, OffloadTableResult, WriteRangeInput, WriteRangeResult } from './types';
 
@@ -22,14 +24,19 @@ export async function writeRange(deps: OffloadDeps, input: WriteRangeInput): Pro
   const columns = await describeSource(deps.ch, cfg.name, cfg.source);
   const key = watermarkKey(cfg, columns);
   const current = table.metadata.schemas.find((s) => s['schema-id'] === table.metadata['current-schema-id']);
-  const { select } = icebergSchemaFromClickHouse(cfg.name, columns, current ? { previous: current, lastColumnId: table.metadata['last-column-id'] } : {});
+  const { schema, select } = icebergSchemaFromClickHouse(cfg.name, columns, current ? { previous: current, lastColumnId: table.metadata['last-column-id'] } : {});
+  const evolved = current && schema !== current ? schema : undefined;
   const where = rangeWhere(key, input.lo, input.hi.values);
-  const rows = await deps.ch.arrow(`SELECT ${select.join(', ')} FROM ${qualified(deps.ch, cfg.source).sql} WHERE ${where.sql}${batchOrderBy(cfg)}`, where.params);
-  beat({ table: cfg.name, stage: 'read', rows: rows.numRows });
-  const files = rows.numRows
-    ? await writeDataFiles(deps.io, table.metadata, rows, { ...targetSize(table.metadata.properties), ...(sortedByOrder(cfg) ? { sortOrderId: table.metadata['default-sort-order-id'] } : {}) })
-    : [];
-  return { files: encodeDataFiles(files), rows: rows.numRows, bytes: files.reduce((a, f) => a + f.file_size_in_bytes, 0) };
+  // A dead earlier attempt's files: its result never reached the workflow, so nothing can commit them.
+  await removeDeadAttemptFiles(deps.io, table.metadata, cfg.name);
+  const pending: string[] = [];
+  const io = reportingUploads(deps.io, (uri) => {
+    pending.push(uri);
+    beat({ table: cfg.name, stage: 'uploading', pendingFiles: pending });
+  });
+  const { files, rows } = await writeBatch(deps.ch, io, { cfg, src: qualified(deps.ch, cfg.source).sql, select, where, meta: table.metadata, ...(evolved ? { schema: evolved } : {}) });
+  beat({ table: cfg.name, stage: 'written', rows, pendingFiles: files.map((f) => f.file_path) });
+  return { files: encodeDataFiles(files), rows, bytes: files.reduce((a, f) => a + f.file_size_in_bytes, 0) };
 }
 
 /** Commits every range's files in one snapshot and moves the watermark over the whole catch-up, exactly once. */
@@ -53,11 +60,15 @@ export async function commitRanges(deps: OffloadDeps, input: CommitRangesInput):
     const earlier = findSnapshot(table.metadata, (s) => s.summary?.[SUMMARY.offloadId] === offloadId);
     if (earlier) return { ...result, snapshotId: earlier['snapshot-id'].toString(), replayed: true, durationMs: Date.now() - started };
     if (!files.length) return { ...result, status: 'noop', commits: 0, durationMs: Date.now() - started };
+    // The ranges were written with the source's schema; if it gained columns, this commit adds them.
+    const current = table.metadata.schemas.find((s) => s['schema-id'] === table.metadata['current-schema-id']);
+    const { schema } = icebergSchemaFromClickHouse(cfg.name, await describeSource(deps.ch, cfg.name, cfg.source), current ? { previous: current, lastColumnId: table.metadata['last-column-id'] } : {});
     try {
       const done = await commitAppend(deps.pool, deps.io, table, {
         id,
         files,
         guard,
+        ...(current && schema !== current ? { schema } : {}),
         summary: {
           [SUMMARY.offloadId]: offloadId,
           [SUMMARY.watermarkFrom]: JSON.stringify(first.lo),

@@ -12,7 +12,7 @@ import type { CommitRangesInput, OffloadTableInput, PlanOffloadInput, PlannedTab
 
 /**
  * Errors that no retry can fix: bad config, a missing source table, a schema Iceberg cannot take, a corrupt
- * metadata file. They fail the activity at once with a message saying what to do.
+ * metadata, manifest or manifest list file. They fail the activity at once with a message saying what to do.
  */
 const PERMANENT = new Set([
   'ConfigError',
@@ -20,6 +20,7 @@ const PERMANENT = new Set([
   'UnsupportedTypeError',
   'SchemaEvolutionError',
   'MetadataParseError',
+  'AvroFormatError',
   'IcebergPathError',
   'BadRequestError',
   'DataSchemaMismatchError',

@@ -6,11 +6,12 @@ import { tableConfig } from '../config/lookup';
 import { readWatermark, type TableIdent } from '../db/watermarks';
 import { withTableLock, type LockGuard } from '../db/table-lock';
 import { faultPoint } from './faults';
-import { faultyUploads, removeDeadAttemptFiles } from './attempts';
+import { faultyUploads, removeDeadAttemptFiles, reportingUploads } from './attempts';
 import type { TableConfig } from '../config/tables';
-import { findSnapshot, icebergSchemaFromClickHouse, writeDataFiles, type FileIO, type Snapshot, type TableMetadata } from '../iceberg';
+import { findSnapshot, icebergSchemaFromClickHouse, type FileIO, type Snapshot, type TableMetadata } from '../iceberg';
 import { commitAppend } from './commit';
-import { batchOrderBy, batchUpperBound, cycleUpperBound, maxKey, partitionOrderExpr, pendingRows, rangeWhere, watermarkKey, type Bound, type WatermarkKey } from './range';
+import { writeBatch } from './batch';
+import { batchUpperBound, cycleUpperBound, maxKey, pendingRows, rangeWhere, watermarkKey, type Bound, type WatermarkKey } from './range';
 import { createTableIfMissing } from './table-setup';
 import { BadRequestError } from './window';
 import { metrics } from '../metrics/registry';
@@ -87,7 +88,14 @@ export async function offloadTable(deps: OffloadDeps, input: OffloadTableInput):
 async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent, guard: LockGuard, input: OffloadTableInput): Promise<OffloadTableResult> {
   const started = Date.now();
   const { settings, pool, ch } = deps;
-  const io = faultyUploads(deps.io, cfg.name);
+  // Data files of the batch in flight, in every heartbeat from before their upload starts until they are committed.
+  const pending: string[] = [];
+  let batch = 0;
+  let lo: string[] | null = null;
+  const io = reportingUploads(faultyUploads(deps.io, cfg.name), (uri) => {
+    pending.push(uri);
+    beat({ table: cfg.name, stage: 'uploading', batch, watermark: lo, pendingFiles: pending });
+  });
   const { offloadId, attempt } = activityIdentity(cfg.name);
   const src = qualified(ch, cfg.source).sql;
 
@@ -134,8 +142,9 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
   // Commits must start from the stored watermark (the compare in the commit transaction), but reading starts above
   // everything ever committed: a watermark moved backward by hand then re-reads nothing twice.
   let expected = wm?.values ?? null;
-  let lo = await maxKey(ch, key, expected, wm?.committedTo ?? null);
-  if (!wm) lo = boundWithoutWatermark(cfg.name, table.metadata);
+  // Committed ranges are checked against the snapshot summaries too, so even a hand edit of both watermark columns
+  // (values and committed_to) cannot make a cycle read a committed range again.
+  lo = wm ? await maxKey(ch, key, await maxKey(ch, key, expected, wm.committedTo), recordedWatermark(table.metadata)) : boundWithoutWatermark(cfg.name, table.metadata);
   result.watermarkFrom ??= expected;
   const cycleTo: Bound | null = mine.length
     ? (JSON.parse(mine[0]!.summary![SUMMARY.cycleTo]!) as Bound)
@@ -146,25 +155,22 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
     if (plan) return { ...result, status: 'fan-out', fanOut: plan, durationMs: Date.now() - started };
   }
 
-  let batch = 0;
   while (cycleTo && !sameKey(lo, cycleTo.values)) {
     const hi = await batchUpperBound(ch, src, key, lo, cycleTo, cfg.batchRows);
     const where = rangeWhere(key, lo, hi.values);
     await faultPoint('reading', cfg.name);
-    const rows = await ch.arrow(`SELECT ${select.join(', ')} FROM ${src} WHERE ${where.sql}${batchOrderBy(cfg)}`, where.params);
-    beat({ table: cfg.name, stage: 'written-batch', batch, watermark: hi.values, rows: rows.numRows });
-    if (rows.numRows === 0) {
+    const { files, rows: batchRows, encoder, reason } = await writeBatch(ch, io, { cfg, src, select, where, meta: table.metadata, ...(evolved ? { schema: evolved } : {}) });
+    if (!result.encoder) {
+      result.encoder = encoder;
+      if (reason) result.encoderReason = reason;
+      log('offload encoder', { table: cfg.name, encoder, ...(reason ? { reason } : {}) });
+    }
+    if (batchRows === 0) {
       // Only possible if rows vanished (TTL) between the bound and the read; nothing to commit, move on.
       lo = hi.values;
       continue;
     }
-    const files = await writeDataFiles(io, table.metadata, rows, {
-      ...targetSize(table.metadata.properties),
-      ...(evolved ? { schema: evolved } : {}),
-      // The batch query orders rows by partition, then the table's sort order (see batchOrderBy).
-      ...(sortedByOrder(cfg) ? { sortOrderId: table.metadata['default-sort-order-id'] } : {}),
-    });
-    beat({ table: cfg.name, stage: 'uploaded', batch, watermark: lo, pendingFiles: files.map((f) => f.file_path) });
+    beat({ table: cfg.name, stage: 'uploaded', batch, watermark: lo, pendingFiles: pending });
     await faultPoint('before-commit', cfg.name);
     const committed = await commitAppend(pool, io, table, {
       id,
@@ -178,22 +184,23 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
         [SUMMARY.cycleTo]: JSON.stringify(cycleTo),
         [SUMMARY.source]: cfg.source,
       },
-      watermark: { columns: key.columns, from: expected, to: hi.values, ts: new Date(Number(BigInt(hi.tsMicros) / 1000n)), offloadId, rows: rows.numRows },
+      watermark: { columns: key.columns, from: expected, to: hi.values, ts: new Date(Number(BigInt(hi.tsMicros) / 1000n)), offloadId, rows: batchRows },
     });
     table = committed.table;
     lo = hi.values;
     wmTs = new Date(Number(BigInt(hi.tsMicros) / 1000n));
-    metrics.committed(cfg.name, rows.numRows, files.reduce((a, f) => a + Number(f.file_size_in_bytes), 0));
+    metrics.committed(cfg.name, batchRows, files.reduce((a, f) => a + Number(f.file_size_in_bytes), 0));
     expected = hi.values;
     result.status = 'committed';
-    result.rows += rows.numRows;
+    result.rows += batchRows;
     result.files += files.length;
     result.bytes += files.reduce((a, f) => a + Number(f.file_size_in_bytes), 0);
     result.snapshotId = committed.prepared.snapshotId.toString();
     result.commits++;
     result.watermarkTo = hi.values;
+    pending.length = 0;
     beat({ table: cfg.name, stage: 'committed', batch, watermark: hi.values, rows: result.rows });
-    log('offload batch committed', { table: cfg.name, batch, rows: rows.numRows, files: files.length, snapshotId: result.snapshotId, watermark: hi.values });
+    log('offload batch committed', { table: cfg.name, batch, rows: batchRows, files: files.length, snapshotId: result.snapshotId, watermark: hi.values });
     await faultPoint('after-commit', cfg.name);
     await deps.hooks?.afterCommit?.({ table: cfg.name, attempt, batch });
     batch++;
@@ -212,16 +219,19 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
   return result;
 }
 
+/** The highest key a retained snapshot says it holds: the newest offload commit's coldtier.watermark-to. */
+function recordedWatermark(meta: TableMetadata): string[] | null {
+  const newest = [...meta.snapshots].filter((s) => s.summary?.[SUMMARY.watermarkTo]).sort((a, b) => b['timestamp-ms'] - a['timestamp-ms'])[0];
+  return newest ? (JSON.parse(newest.summary![SUMMARY.watermarkTo]!) as string[]) : null;
+}
+
 /**
  * No watermark row, yet the table may already hold offloaded rows: the row was deleted by hand (only commits create
  * it, together with the first snapshot). Reading from the beginning would add every row again, so read above the
  * highest key a snapshot recorded, and refuse when rows exist but no retained snapshot says which.
  */
 function boundWithoutWatermark(table: string, meta: TableMetadata): string[] | null {
-  const recorded = [...meta.snapshots]
-    .filter((s) => s.summary?.[SUMMARY.watermarkTo])
-    .sort((a, b) => b['timestamp-ms'] - a['timestamp-ms'])
-    .map((s) => JSON.parse(s.summary![SUMMARY.watermarkTo]!) as string[])[0];
+  const recorded = recordedWatermark(meta);
   if (recorded) return recorded;
   const head = meta.snapshots.find((s) => s['snapshot-id'] === meta['current-snapshot-id']);
   const rows = num(head, 'total-records');
@@ -233,9 +243,6 @@ function boundWithoutWatermark(table: string, meta: TableMetadata): string[] | n
   return null;
 }
 
-export function sortedByOrder(cfg: TableConfig): boolean {
-  return cfg.sortBy.length > 0 && cfg.partitionBy.every((p) => partitionOrderExpr(p.column, p.transform) !== null);
-}
 
 /**
  * Splits (lo, cycleTo] into batchRows-sized key ranges when there are more than fanOutBatches of them: pending rows
@@ -257,7 +264,3 @@ function sameKey(a: string[] | null, b: string[]): boolean {
   return a !== null && a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-export function targetSize(props: Record<string, string> | undefined): { targetFileSizeBytes?: number } {
-  const v = Number(props?.['write.target-file-size-bytes']);
-  return Number.isFinite(v) && v > 0 ? { targetFileSizeBytes: v } : {};
-}

@@ -118,6 +118,7 @@ export async function pendingRows(ch: ClickHouse, table: string, k: WatermarkKey
 /** The larger of two keys, compared by ClickHouse with the columns' own types (exactly as the range queries do). */
 export async function maxKey(ch: ClickHouse, k: WatermarkKey, a: string[] | null, b: string[] | null): Promise<string[] | null> {
   if (!a || !b) return a ?? b;
+  if (a.length === b.length && a.every((v, i) => v === b[i])) return a;
   const [row] = await ch.json<{ gt: number }>(`SELECT ${paramTuple(k, 'a')} > ${paramTuple(k, 'b')} AS gt`, { ...params('a', a), ...params('b', b) });
   return row?.gt ? a : b;
 }

@@ -65,6 +65,9 @@ export interface OffloadTableResult {
   reason?: string;
   /** Uncommitted files of a dead earlier attempt that this attempt deleted. */
   cleanedFiles?: number;
+  /** Who encoded the Parquet files this attempt wrote (the table registry's `encoder`), and why not ClickHouse if not. */
+  encoder?: 'clickhouse' | 'arrow';
+  encoderReason?: string;
   /** status fan-out: the plan the workflow runs as parallel write activities plus one commit. */
   fanOut?: FanOutPlan;
 }
@@ -109,11 +112,17 @@ export interface MaintenanceWorkflowInput {
   orphanMinAgeHours?: number;
   /** @default 24 */
   auditWindowHours?: number;
+  /**
+   * Hours between the action time and the audit window end, for late data and the offload still catching up: the
+   * 02:00 UTC run audits 00:00 → 24:00 of the previous day. 0 or more. @default 2
+   */
+  auditBufferHours?: number;
   /** Report the plan, write nothing. @default false */
   dryRun?: boolean;
   /**
-   * End of the audit window (ISO). Defaults to the schedule's action time (TemporalScheduledStartTime) truncated to
-   * the hour, or the workflow start time when not started by a schedule.
+   * End of the audit window (ISO, truncated to the hour; auditBufferHours is not applied to it). Defaults to the
+   * schedule's action time (TemporalScheduledStartTime), or the workflow start time when not started by a schedule,
+   * minus auditBufferHours, truncated to the hour.
    */
   auditWindowEnd?: string;
   /**
@@ -148,7 +157,10 @@ export interface MaintenanceTableResult {
 }
 
 export interface MaintenanceWorkflowResult {
-  /** ok, or partial when a table's compact/expire/orphans failed. A failed audit fails the run instead. */
+  /**
+   * ok, or partial when a table's compact/expire/orphans failed. A failed audit (missing_data, or error — also when
+   * the audit activity itself failed) fails the run instead, with this result as the AuditFailed error's details.
+   */
   status: 'ok' | 'partial';
   auditWindow: { start: string; end: string } | null;
   tables: MaintenanceTableResult[];

@@ -80,10 +80,11 @@ program
   .option('--snapshot-retain-last <n>', 'always keep this many newest snapshots', Number)
   .option('--orphan-min-age-hours <n>', 'delete unreferenced files older than this (at least 24)', Number)
   .option('--audit-window-hours <n>', 'audit the whole hours before the window end', Number)
-  .option('--audit-window-end <iso>', 'end of the audit window (default: now, truncated to the hour)')
+  .option('--audit-buffer-hours <n>', 'the window ends this many hours before now (default 2: late data, offload catching up)', Number)
+  .option('--audit-window-end <iso>', 'end of the audit window, truncated to the hour (default: now − --audit-buffer-hours)')
   .option('--wait', 'wait and print per table: files before/after, bytes, snapshots expired, files deleted, audit status')
   .option('--json', 'print the result as JSON (with --wait)')
-  .action(async (o: { tables?: string[]; stages?: MaintenanceStage[]; dryRun?: boolean; targetFileSizeMb?: number; minInputFiles?: number; snapshotMaxAgeHours?: number; snapshotRetainLast?: number; orphanMinAgeHours?: number; auditWindowHours?: number; auditWindowEnd?: string; wait?: boolean; json?: boolean }) => {
+  .action(async (o: { tables?: string[]; stages?: MaintenanceStage[]; dryRun?: boolean; targetFileSizeMb?: number; minInputFiles?: number; snapshotMaxAgeHours?: number; snapshotRetainLast?: number; orphanMinAgeHours?: number; auditWindowHours?: number; auditBufferHours?: number; auditWindowEnd?: string; wait?: boolean; json?: boolean }) => {
     if (o.orphanMinAgeHours !== undefined && !(o.orphanMinAgeHours >= 24)) throw new Error(`--orphan-min-age-hours ${o.orphanMinAgeHours} is under 24: files that young may belong to a write still in flight`);
     // The workflow checks these too, but only once it runs: refuse them here, before anything is started.
     const checks: [string, number | undefined, (n: number) => boolean, string][] = [
@@ -92,11 +93,13 @@ program
       ['--snapshot-max-age-hours', o.snapshotMaxAgeHours, (n) => n >= 0, '0 or more'],
       ['--snapshot-retain-last', o.snapshotRetainLast, (n) => Number.isInteger(n) && n >= 1, 'an integer of at least 1 (the newest snapshot is always kept)'],
       ['--audit-window-hours', o.auditWindowHours, (n) => n >= 1, 'at least 1'],
+      ['--audit-buffer-hours', o.auditBufferHours, (n) => n >= 0, '0 or more'],
     ];
     for (const [flag, value, ok, what] of checks) if (value !== undefined && !ok(value)) throw new Error(`${flag} ${value} is invalid: it must be ${what}`);
     const { wait, json, ...rest } = o;
     const input = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as MaintenanceWorkflowInput;
-    await startMaintenance(settings(), input, { wait: Boolean(wait), json: Boolean(json) });
+    const result = await startMaintenance(settings(), input, { wait: Boolean(wait), json: Boolean(json) });
+    if (result && result.status !== 'ok') process.exitCode = 2;
   });
 
 for (const [name, reason, what] of [

@@ -1,4 +1,5 @@
-import type { OffloadWorkflowResult } from '../activities/types';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import type { OffloadTableResult, OffloadWorkflowResult } from '../activities/types';
 import type { Settings } from '../config/settings';
 import { tableConfig } from '../config/lookup';
 import { connectClient } from '../temporal/connection';
@@ -31,12 +32,50 @@ export async function startOffload(settings: Settings, opts: StartOffloadOptions
     });
     if (!opts.json) console.log(`started offload workflow ${workflowId} on task queue ${settings.temporal.taskQueue}`);
     if (!opts.wait) return null;
-    const result = (await handle.result()) as OffloadWorkflowResult;
+    const started = Date.now();
+    let result: OffloadWorkflowResult;
+    try {
+      result = (await handle.result()) as OffloadWorkflowResult;
+    } catch (err) {
+      // The workflow fails when every table failed: report that as a failed result (exit code 2, like a partial
+      // run) with the workflow's one-line reason, which names each table and the fix. Anything else: its cause.
+      const cause = err instanceof WorkflowFailedError ? err.cause : undefined;
+      if (!(cause instanceof ApplicationFailure && cause.type === 'OffloadFailed')) throw cause instanceof Error ? cause : err;
+      console.error(`coldtier: ${cause.message}`);
+      const names = opts.tables?.length ? opts.tables : settings.tables.map((t) => t.name);
+      result = { status: 'failed', tables: failedTables(cause.message, names), rows: 0, durationMs: Date.now() - started };
+    }
     console.log(opts.json ? JSON.stringify(result, null, 2) : formatOffload(result));
     return result;
   } finally {
     await client.connection.close();
   }
+}
+
+/**
+ * The per-table results of a run in which every table failed, from the workflow's message
+ * `offload <id>: every table failed: <table>: <reason>; <table>: <reason>` (tables in plan order).
+ * Empty when the message does not list exactly these tables.
+ */
+export function failedTables(message: string, names: string[]): OffloadTableResult[] {
+  const marker = ': every table failed: ';
+  const at = message.indexOf(marker);
+  if (at < 0) return [];
+  let rest = message.slice(at + marker.length);
+  const out: OffloadTableResult[] = [];
+  for (const [i, table] of names.entries()) {
+    if (!rest.startsWith(`${table}: `)) return [];
+    rest = rest.slice(table.length + 2);
+    const next = names[i + 1];
+    const end = next === undefined ? rest.length : rest.indexOf(`; ${next}: `);
+    if (end < 0) return [];
+    out.push({
+      table, status: 'failed', rows: 0, files: 0, bytes: 0, snapshotId: null, commits: 0,
+      watermarkFrom: null, watermarkTo: null, replayed: false, durationMs: 0, reason: rest.slice(0, end),
+    });
+    rest = rest.slice(end + 2);
+  }
+  return out;
 }
 
 export function formatOffload(r: OffloadWorkflowResult): string {

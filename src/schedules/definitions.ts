@@ -25,6 +25,7 @@ export const MAINTENANCE_INPUT: Required<Omit<MaintenanceWorkflowInput, 'tables'
   snapshotRetainLast: 3,
   orphanMinAgeHours: 72,
   auditWindowHours: 24,
+  auditBufferHours: 2,
   dryRun: false,
 };
 
@@ -39,7 +40,7 @@ export const DESCRIPTIONS: Record<ScheduleName, string> = {
   offload:
     'Every 15 minutes (UTC): offloadWorkflow copies the new rows of every configured table from ClickHouse into Iceberg (bronze → silver → gold), one retryable activity per table. Overlap SKIP: never two offloads at once; a missed tick needs no catch-up.',
   maintenance:
-    'Daily at 02:00 UTC: maintenanceWorkflow compacts small files, expires old snapshots, removes orphan files and audits ClickHouse against Iceberg row counts for the previous 24 hours. Overlap SKIP. `coldtier schedules backfill` replays missed days.',
+    'Daily at 02:00 UTC: maintenanceWorkflow compacts small files, expires old snapshots, removes orphan files and audits ClickHouse against Iceberg row counts for the previous UTC day (00:00 → 24:00: the window ends 2 hours before the action time, for late data). Overlap SKIP. `coldtier schedules backfill` replays missed days.',
 };
 
 /** The desired state of both schedules for these settings; `schedules apply` makes the server match it. */
@@ -71,7 +72,8 @@ export function desiredSchedules(settings: Settings, ids: ScheduleIds): Record<S
         workflowType: 'maintenanceWorkflow',
         workflowId: ids.maintenance,
         taskQueue,
-        // auditWindowEnd stays unset: the workflow takes the schedule's action time, so a backfilled day audits its own day.
+        // auditWindowEnd stays unset: the workflow takes the schedule's action time − auditBufferHours, so a backfilled
+        // day audits its own previous calendar day.
         args: [MAINTENANCE_INPUT],
         staticSummary: `daily maintenance of all ${settings.tables.length} tables (${ids.maintenance})`,
         staticDetails: `compact → expire → orphans → audit on ${target}.`,

@@ -1,12 +1,18 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { ApplicationFailure, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { MaintenanceStage, MaintenanceTableResult, MaintenanceWorkflowInput, MaintenanceWorkflowResult } from '../activities/types';
+import type { AuditTableResult, MaintenanceStage, MaintenanceTableResult, MaintenanceWorkflowInput, MaintenanceWorkflowResult } from '../activities/types';
 import { failureMessage } from './failures';
+import { COLDTIER_STATUS, COLDTIER_TABLES, type ColdtierStatus } from './search-attributes';
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
 const STAGES: MaintenanceStage[] = ['compact', 'expire', 'orphans', 'audit'];
 const HOUR = 3_600_000;
+/**
+ * Runs started before this patch keep their old behaviour on replay: window end at the action time, no search
+ * attributes, and a throwing audit activity fails the run. New runs record the marker and take the new path.
+ */
+const AUDIT_BUFFER_PATCH = 'maintenance-audit-buffer-search-attributes';
 
 const { planOffload } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
@@ -31,6 +37,7 @@ export function maintenanceParams(input: MaintenanceWorkflowInput) {
     snapshotRetainLast: input.snapshotRetainLast ?? 3,
     orphanMinAgeHours: input.orphanMinAgeHours ?? 72,
     auditWindowHours: input.auditWindowHours ?? 24,
+    auditBufferHours: input.auditBufferHours ?? 2,
     dryRun: input.dryRun ?? false,
     heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds ?? 300,
   };
@@ -41,33 +48,49 @@ export function maintenanceParams(input: MaintenanceWorkflowInput) {
   if (!(p.snapshotMaxAgeHours >= 0)) throw bad(`snapshot_max_age_hours must be 0 or more, got ${p.snapshotMaxAgeHours}`);
   if (!(Number.isInteger(p.snapshotRetainLast) && p.snapshotRetainLast >= 1)) throw bad(`snapshot_retain_last must be an integer of at least 1, got ${p.snapshotRetainLast}`);
   if (!(p.auditWindowHours >= 1)) throw bad(`audit_window_hours must be at least 1, got ${p.auditWindowHours}`);
+  if (!(p.auditBufferHours >= 0)) throw bad(`audit_buffer_hours must be 0 or more, got ${p.auditBufferHours}`);
   if (!(Number.isInteger(p.minInputFiles) && p.minInputFiles >= 1)) throw bad(`min_input_files must be an integer of at least 1, got ${p.minInputFiles}`);
   if (!(p.heartbeatTimeoutSeconds >= 1)) throw bad(`heartbeatTimeoutSeconds must be at least 1, got ${p.heartbeatTimeoutSeconds}`);
   return p;
 }
 
 /**
- * The audit window ends at the schedule's action time (TemporalScheduledStartTime), truncated to the hour, so a late
- * or backfilled run audits the day it was scheduled for, not the day it happens to run.
+ * The audit window ends `bufferHours` before the schedule's action time (TemporalScheduledStartTime), truncated to
+ * the hour, so a late or backfilled run audits the day it was scheduled for, not the day it happens to run: the
+ * 02:00 UTC run audits 00:00 → 24:00 of the previous day (the seeds' window and 2-hour buffer). An explicit
+ * auditWindowEnd wins (truncated to the hour, no buffer).
  */
-function auditWindow(input: MaintenanceWorkflowInput, hours: number): { start: string; end: string } {
+function auditWindow(input: MaintenanceWorkflowInput, hours: number, bufferHours: number): { start: string; end: string } {
   const scheduled = workflowInfo().typedSearchAttributes.get(SCHEDULED_START);
-  const anchor = input.auditWindowEnd ? new Date(input.auditWindowEnd) : (scheduled ?? new Date(workflowInfo().startTime));
+  const anchor = input.auditWindowEnd ? new Date(input.auditWindowEnd) : new Date((scheduled ?? workflowInfo().startTime).getTime() - bufferHours * HOUR);
   if (Number.isNaN(anchor.getTime())) throw ApplicationFailure.nonRetryable(`maintenance: auditWindowEnd ${JSON.stringify(input.auditWindowEnd)} is not an ISO time`, 'BadRequestError');
   const end = Math.floor(anchor.getTime() / HOUR) * HOUR;
   return { start: new Date(end - hours * HOUR).toISOString(), end: new Date(end).toISOString() };
 }
 
+/** The verdict of a table whose audit activity failed (after its retries): status error, with the reason. */
+function auditFailed(table: string, window: { start: string; end: string }, err: unknown): AuditTableResult {
+  return {
+    table, windowStart: window.start, windowEnd: window.end, clickhouseRows: 0, icebergRows: 0, deltaPct: 0, status: 'error', hoursDiffering: [],
+    notes: `the audit activity failed: ${failureMessage(err)}; fix the cause and rerun: coldtier maintain --tables ${table} --stages audit --audit-window-end ${window.end} --audit-window-hours ${(Date.parse(window.end) - Date.parse(window.start)) / HOUR}`,
+  };
+}
+
 /**
  * Daily maintenance (DECISION-017): compact → expire → remove orphans → audit, each table in turn. A table whose
  * compact/expire/orphans fails is logged and the rest continue (status partial). An audit with missing data or an
- * error fails the run with a non-retryable error, so it shows as Failed in the UI and alerts.
+ * error (also an audit activity that failed: the other tables are still audited) fails the run with a non-retryable
+ * error, so it shows as Failed in the UI and alerts. ColdtierTables / ColdtierStatus (running, then ok, partial or
+ * failed) make runs searchable, as for the offload.
  */
 export async function maintenanceWorkflow(input: MaintenanceWorkflowInput = {}): Promise<MaintenanceWorkflowResult> {
   const started = Date.now();
   const p = maintenanceParams(input);
-  const window = p.stages.includes('audit') ? auditWindow(input, p.auditWindowHours) : null;
+  const current = patched(AUDIT_BUFFER_PATCH);
+  const window = p.stages.includes('audit') ? auditWindow(input, p.auditWindowHours, current ? p.auditBufferHours : 0) : null;
   const plan = await planOffload({ ...(input.tables ? { tables: input.tables } : {}) });
+  // Searchable in the Web UI / `temporal workflow list --query`, like the offload's; the worker makes sure they exist.
+  if (current) upsertSearchAttributes([{ key: COLDTIER_TABLES, value: plan.map((t) => t.table) }, { key: COLDTIER_STATUS, value: 'running' }]);
   const results: MaintenanceTableResult[] = plan.map((t) => ({ table: t.table, status: 'ok', errors: [] }));
   const run = async (r: MaintenanceTableResult, name: MaintenanceStage, fn: () => Promise<void>) => {
     try {
@@ -89,7 +112,12 @@ export async function maintenanceWorkflow(input: MaintenanceWorkflowInput = {}):
   }
   if (window) {
     for (const r of results) {
-      r.audit = await stage('audit', r.table, p.heartbeatTimeoutSeconds).auditTable({ table: r.table, windowStart: window.start, windowEnd: window.end });
+      try {
+        r.audit = await stage('audit', r.table, p.heartbeatTimeoutSeconds).auditTable({ table: r.table, windowStart: window.start, windowEnd: window.end });
+      } catch (err) {
+        if (!current) throw err;
+        r.audit = auditFailed(r.table, window, err);
+      }
     }
   }
   const result: MaintenanceWorkflowResult = {
@@ -100,6 +128,8 @@ export async function maintenanceWorkflow(input: MaintenanceWorkflowInput = {}):
   };
   setCurrentDetails(detailsMarkdown(result));
   const bad = results.filter((r) => r.audit && (r.audit.status === 'missing_data' || r.audit.status === 'error'));
+  const status: ColdtierStatus = bad.length ? 'failed' : result.status;
+  if (current) upsertSearchAttributes([{ key: COLDTIER_STATUS, value: status }]);
   if (bad.length) {
     const what = bad.map((r) => `${r.table}: ${r.audit!.status} (${r.audit!.icebergRows}/${r.audit!.clickhouseRows} rows${r.audit!.notes ? `; ${r.audit!.notes}` : ''})`).join('; ');
     throw ApplicationFailure.create({

@@ -46,7 +46,7 @@ test('faults 3: ClickHouse down for a cycle, Postgres restarted and MinIO stoppe
       tables: (tag) => ['ch', 'pg', 's3'].map((what) => bronzeTable(`bronze_${what}_down_${tag}`, { batchRows: BATCH, fanOutBatches: 0 })),
       override: (s) => {
         s.databaseUrl = databaseUrl;
-        s.s3 = { endpoint: minio.endpoint, region: minio.region, accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey };
+        s.s3 = { ...s.s3, endpoint: minio.endpoint, region: minio.region, accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey };
         s.warehouse = `s3://${minio.bucket}/w`;
       },
     });

@@ -1,5 +1,5 @@
-// Security checks of the fault suite: secrets never leak into logs, workflow inputs/results/histories, audit rows or
-// table metadata; SQL identifiers come only from validated config and values only as bound parameters; storage keys
+// Security checks of the fault suite: secrets never leak into logs, workflow inputs/results/histories, schedules, what
+// the Web UI serves, audit rows or table metadata, nor into the committed replay histories; SQL identifiers come only from validated config and values only as bound parameters; storage keys
 // never escape the table location; TLS and API-key options exist, are documented and are really used.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,23 +16,94 @@ import { tableConfigSchema } from '../../src/config/tables';
 import { openPool } from '../../src/db/pool';
 import { createBronzeTable, insertTrades } from '../../src/feed/synthetic';
 import { IcebergPathError, joinUri, listDataFiles, normalizeUri } from '../../src/iceberg';
+import { scheduleIds } from '../../src/schedules/definitions';
 import { connectClient } from '../../src/temporal/connection';
 import { bronzeTable } from '../helpers/coldtier';
-import { createTestDatabase, pgAdminUrl } from '../helpers/stack';
+import { createTestDatabase, pgAdminUrl, temporalUiUrl } from '../helpers/stack';
 import { harness, report, runCli } from './helpers';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-/** JSON of anything from the Temporal client, with payload bytes shown both as text and as base64. */
+/**
+ * The texts of protobuf JSON (the Web UI server's API, the recorded histories): the JSON itself, then the bytes of every
+ * payload (its `data` and `metadata` values, base64 in protobuf JSON) decoded.
+ */
+function jsonTexts(value: unknown): string[] {
+  const decoded: string[] = [];
+  const walk = (v: unknown, key: string, inMetadata: boolean): unknown => {
+    if (typeof v === 'string' && (key === 'data' || inMetadata)) {
+      const bytes = Buffer.from(v, 'base64');
+      if (bytes.toString('base64').replace(/=+$/, '') !== v.replace(/=+$/, '')) return v;
+      decoded.push(bytes.toString('utf8'));
+      return '<decoded>';
+    }
+    if (Array.isArray(v)) return v.map((x) => walk(x, key, false));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k, key === 'metadata')]));
+    return v;
+  };
+  return [JSON.stringify(walk(value, '', false)), ...decoded];
+}
+
+/**
+ * JSON of anything from the Temporal client, with payload bytes shown both as text and as base64. Protobuf messages
+ * (a description's `raw`) turn their bytes into base64 themselves (toJSON), so those are decoded afterwards.
+ */
 function dump(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
+  const json = JSON.stringify(value, (_k, v: unknown) => {
     if (v instanceof Uint8Array) return `${Buffer.from(v).toString('utf8')} ${Buffer.from(v).toString('base64')}`;
     if (typeof v === 'bigint') return v.toString();
     return v;
   });
+  return [json, ...jsonTexts(JSON.parse(json)).slice(1)].join('\n');
 }
 
-test('secrets (Postgres password, S3 secret key, ClickHouse password) appear in no log, history, audit row or metadata', async () => {
+/** What a credential looks like, for text recorded with secrets this run cannot know (the committed histories). */
+const CREDENTIALS: Record<string, RegExp> = {
+  'a secret-named JSON field with a value': /"(?:password|passwd|secret|secretAccessKey|secret_access_key|apiKey|api_key|token|accessToken|privateKey)"\s*:\s*"(?!\*\*\*")[^"]+"/i,
+  'a secret-named variable with a value': /\b(?:AWS_SECRET_ACCESS_KEY|CLICKHOUSE_PASSWORD|PGPASSWORD|MINIO_ROOT_PASSWORD|TEMPORAL_API_KEY)=(?!\*\*\*|\.\.\.)[^\s"',;]+/,
+  'a URL with a password': /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"'<>]+:(?!\*\*\*@)[^\s/@"'<>]+@/i,
+  'an AWS access key id': /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/,
+  'an AWS secret access key': /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}\d)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/,
+  'a dev-stack MinIO secret key (48 hex digits)': /(?<![0-9a-f])[0-9a-f]{48}(?![0-9a-f])/,
+};
+const credentials = (text: string): string[] => Object.entries(CREDENTIALS).flatMap(([what, re]) => (re.test(text) ? [what] : []));
+
+test('the committed replay histories (test/histories/*.json) hold nothing that looks like a credential', () => {
+  // The patterns find what they are meant to find, and not what is expected in a history.
+  const planted = [
+    '{"databaseUrl":"x","password":"hunter2"}',
+    'CLICKHOUSE_PASSWORD=hunter2 coldtier worker',
+    'cannot reach Postgres at postgres://coldtier:hunter2@db:5432/coldtier',
+    'key AKIAIOSFODNN7EXAMPLE',
+    '"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"',
+    'MINIO_ROOT_PASSWORD is 8d5c0f2b6e1a4d3c9b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e',
+  ];
+  assert.deepEqual(planted.map(credentials), Object.keys(CREDENTIALS).map((what) => [what]));
+  const lookalikes = [
+    'postgres://coldtier:***@127.0.0.1:5432/coldtier',
+    '"password":"***"',
+    'CLICKHOUSE_PASSWORD (clickhouse.password): must be a string',
+    '"nextPageToken":"abc"',
+    'temporal-cli:root@vm 18979@vm',
+    '307b170f9d622d4335c66d8b83707ad268a37696d43c57ecf74e3a430bd6376c 84c7496419f74cba8cc776f6229e77ce',
+    'e68a55a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6 01a20156-7329-713b-92cc-4ad5c7ab4b3d',
+    'file:///work/main/test/.tmp/stack-123/warehouse/cold/bronze_trades_binance/metadata/00001-x.metadata.json',
+  ];
+  assert.deepEqual(lookalikes.flatMap(credentials), []);
+
+  const dir = join(ROOT, 'test', 'histories');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  assert.ok(files.length > 0, 'recorded histories exist');
+  const found: string[] = [];
+  for (const f of files) {
+    const texts = jsonTexts(JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    assert.ok(texts.includes('json/plain'), `${f}: payloads were decoded (sanity check of the search)`);
+    for (const what of credentials(texts.join('\n'))) found.push(`${what} in ${f}`);
+  }
+  assert.deepEqual(found, []);
+});
+
+test('secrets (Postgres password, S3 secret key, ClickHouse password) appear in no log, history, schedule, Web UI response, audit row or metadata', async () => {
   // A Postgres role of our own, with a random password in DATABASE_URL.
   const pgPassword = `pw${randomBytes(12).toString('hex')}`;
   const role = `sec_${randomBytes(4).toString('hex')}`;
@@ -61,6 +132,7 @@ test('secrets (Postgres password, S3 secret key, ClickHouse password) appear in 
   h.vars.CLICKHOUSE_USER = 'default';
   h.vars.CLICKHOUSE_PASSWORD = chPassword;
   const haystacks: Record<string, string> = {};
+  const ids = scheduleIds(`sec-${h.tag}`);
   try {
     assert.equal(h.vars.DATABASE_URL, dbUrl.toString(), 'the worker really uses the password');
     await createBronzeTable(h.ch, table);
@@ -95,15 +167,51 @@ test('secrets (Postgres password, S3 secret key, ClickHouse password) appear in 
     assert.match(haystacks['worker log'], /"level":20/, 'debug logging was on');
 
     // Every workflow of the task queue: history (inputs, results, failures, heartbeats, search attributes) and description.
-    let histories = 0;
+    const runs: { workflowId: string; runId: string }[] = [];
     for await (const wf of h.client.workflow.list({ query: `TaskQueue = '${h.taskQueue}'` })) {
       const handle = h.client.workflow.getHandle(wf.workflowId, wf.runId);
       haystacks[`history ${wf.workflowId}`] = dump(await handle.fetchHistory());
       haystacks[`describe ${wf.workflowId}`] = dump((await handle.describe()).raw);
-      histories++;
+      runs.push(wf);
     }
+    const histories = runs.length;
     assert.ok(histories >= 4, `histories fetched: ${histories}`);
     assert.match(haystacks[`history sec-offload-${h.tag}`]!, new RegExp(gone), 'the decoded history holds the payloads (sanity check of the search)');
+
+    // Both schedules `coldtier schedules apply` creates, as Temporal describes them (spec, action and its input, memo).
+    haystacks['cli schedules apply'] = await cli(['schedules', 'apply', '--prefix', `sec-${h.tag}`], h.vars);
+    assert.match(haystacks['cli schedules apply'], new RegExp(`${ids.maintenance}: created`));
+    for (const id of Object.values(ids)) haystacks[`schedule ${id}`] = dump((await h.client.schedule.getHandle(id).describe()).raw);
+    assert.match(haystacks[`schedule ${ids.maintenance}`]!, /"auditWindowHours"/, 'the decoded schedule holds its action input (sanity check)');
+
+    // What the Web UI serves: the JSON its pages fetch from the UI server (run list, each run's description and its
+    // history in both orders, both schedules), payloads decoded as the browser decodes them.
+    const ui = temporalUiUrl();
+    assert.ok(ui, 'COLDTIER_TEST_TEMPORAL_UI_URL is set (npm test starts the dev server with its Web UI)');
+    const api = `${ui}/api/v1/namespaces/${h.settings.temporal.namespace}`;
+    const fromUi = async (path: string): Promise<string> => {
+      let text = '';
+      let token = '';
+      do {
+        const res = await fetch(`${api}${path}${token ? `${path.includes('?') ? '&' : '?'}next_page_token=${encodeURIComponent(token)}` : ''}`);
+        const body = await res.text();
+        assert.equal(res.status, 200, `GET ${path}: ${body}`);
+        const json = JSON.parse(body) as { nextPageToken?: string };
+        text += `${body}\n${jsonTexts(json).join('\n')}\n`;
+        token = json.nextPageToken ?? '';
+      } while (token);
+      return text;
+    };
+    haystacks['ui workflow list'] = await fromUi(`/workflows?query=${encodeURIComponent(`TaskQueue = '${h.taskQueue}'`)}`);
+    for (const { workflowId, runId } of runs) {
+      const wf = `/workflows/${encodeURIComponent(workflowId)}`;
+      haystacks[`ui describe ${workflowId}`] = await fromUi(`${wf}?execution.runId=${runId}`);
+      haystacks[`ui history ${workflowId}`] = await fromUi(`${wf}/history?execution.runId=${runId}`);
+      haystacks[`ui history-reverse ${workflowId}`] = await fromUi(`${wf}/history-reverse?execution.runId=${runId}`);
+    }
+    for (const id of Object.values(ids)) haystacks[`ui schedule ${id}`] = await fromUi(`/schedules/${id}`);
+    assert.match(haystacks[`ui history sec-offload-${h.tag}`]!, new RegExp(gone), 'the UI history holds the decoded payloads (sanity check)');
+    assert.match(haystacks[`ui schedule ${ids.maintenance}`]!, /"auditWindowHours"/, 'the UI schedule holds its decoded action input (sanity check)');
 
     // Postgres: the audit log, watermarks and the catalog.
     for (const t of ['maintenance_audit_log', 'coldtier_watermarks', 'iceberg_tables', 'iceberg_namespace_properties']) {
@@ -117,8 +225,13 @@ test('secrets (Postgres password, S3 secret key, ClickHouse password) appear in 
     const leaks: string[] = [];
     for (const [where, text] of Object.entries(haystacks)) for (const [what, secret] of Object.entries(secrets)) if (text.includes(secret)) leaks.push(`${what} in ${where}`);
     assert.deepEqual(leaks, []);
-    report({ scenario: 'security: secrets', faults: `3 secrets searched in ${Object.keys(haystacks).length} places (worker DEBUG log, CLI output, ${histories} histories, 4 tables, table files)`, expected: 0, found: leaks.length, duplicates: 0, orphaned: 0 });
+    report({ scenario: 'security: secrets', faults: `3 secrets searched in ${Object.keys(haystacks).length} places (worker DEBUG log, CLI output, ${histories} histories, 2 schedules, the Web UI's API, 4 tables, table files)`, expected: 0, found: leaks.length, duplicates: 0, orphaned: 0 });
   } finally {
+    for (const id of Object.values(ids)) await h.client.schedule.getHandle(id).delete().catch(() => undefined);
+    // A run a schedule may have started meanwhile (no worker polls any more).
+    for await (const wf of h.client.workflow.list({ query: `WorkflowId STARTS_WITH 'sec-${h.tag}-' AND ExecutionStatus = 'Running'` })) {
+      await h.client.workflow.getHandle(wf.workflowId, wf.runId).terminate('test cleanup').catch(() => undefined);
+    }
     await h.close();
   }
 });

@@ -79,6 +79,17 @@ test('faults 5: a watermark moved forward is found by the audit and repaired; mo
       const f2 = await census(h, table);
       report({ scenario: '5 watermark moved backward', faults: 'watermark set back to the epoch, then an offload', expected: overlap.source.n, found: overlap.cold.n, duplicates: overlap.duplicates, orphaned: f2.orphaned.length });
 
+      // 2b. Backward, both columns: watermark and committed_to set back by hand; the snapshot summaries still say
+      // which ranges are committed, so the next offload again takes only the new rows.
+      await h.pool.query(`UPDATE coldtier_watermarks SET watermark_values = $4::jsonb, committed_to = $4::jsonb WHERE catalog_name = $1 AND table_namespace = $2 AND table_name = $3`, [id.catalog, id.namespace, id.table, JSON.stringify(['1970-01-01 00:00:00.000000', '0'])]);
+      await insertTrades(h.ch, table, { rows: 200, exchange: 'kraken', seed: 8, eventTimeEnd: new Date(Date.now() - HOUR) });
+      assert.equal((await offload()).rows, 200, 'only the new rows: the read starts above the newest snapshot\'s coldtier.watermark-to');
+      const both = await compare(h, table);
+      assert.deepEqual(both.cold, both.source);
+      assert.equal(both.duplicates, 0);
+      const f2b = await census(h, table);
+      report({ scenario: '5 watermark and committed_to moved backward', faults: 'both watermark columns set back to the epoch, then an offload', expected: both.source.n, found: both.cold.n, duplicates: both.duplicates, orphaned: f2b.orphaned.length });
+
       // 3. Deleted: the watermark row is gone; the table's snapshots still say what they hold.
       await h.pool.query('DELETE FROM coldtier_watermarks WHERE catalog_name = $1 AND table_namespace = $2 AND table_name = $3', [id.catalog, id.namespace, id.table]);
       await insertTrades(h.ch, table, { rows: 300, exchange: 'kraken', seed: 5, eventTimeEnd: new Date(Date.now() - HOUR) });
@@ -103,13 +114,13 @@ test('faults 5: a watermark moved forward is found by the audit and repaired; mo
       // Its only table failed, so the run fails (non-retryable): the message names the table and the cause.
       await assert.rejects(offload(), (err: unknown) => {
         assert.ok(err instanceof WorkflowFailedError);
-        assert.match(String(err.cause?.message), new RegExp(`offload of ${table}: the Iceberg table already holds 4500 rows but its watermark \\(coldtier_watermarks\\) is missing`));
+        assert.match(String(err.cause?.message), new RegExp(`offload of ${table}: the Iceberg table already holds 4700 rows but its watermark \\(coldtier_watermarks\\) is missing`));
         return true;
       });
       const unchanged = await compare(h, table);
-      assert.equal(unchanged.cold.n, '4500', 'nothing was written');
+      assert.equal(unchanged.cold.n, '4700', 'nothing was written');
       const f4 = await census(h, table);
-      report({ scenario: '5 watermark row deleted, range unrecorded', faults: 'watermark row deleted after repair + expire (retain 1); offload refused, non-retryable', expected: 4500, found: unchanged.cold.n, duplicates: unchanged.duplicates, orphaned: f4.orphaned.length });
+      report({ scenario: '5 watermark row deleted, range unrecorded', faults: 'watermark row deleted after repair + expire (retain 1); offload refused, non-retryable', expected: 4700, found: unchanged.cold.n, duplicates: unchanged.duplicates, orphaned: f4.orphaned.length });
     });
   } finally {
     await h.close();

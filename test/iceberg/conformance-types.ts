@@ -47,8 +47,11 @@ export const ALL_TYPES = {
   ] as Array<[string, string, string]>,
 };
 
-export const allTypesDdl = (name: string) =>
-  `CREATE TABLE ${name} (${ALL_TYPES.columns.map(([n, t]) => `${n} ${t}`).join(', ')}) ENGINE = MergeTree ORDER BY k`;
+/** The flat columns ClickHouse's Parquet encoder writes exactly as Iceberg requires (no lists/maps, no UInt64 → decimal(20,0)). */
+export const FLAT_TYPES = ALL_TYPES.columns.filter(([n, t]) => !/^(Array|Map)/.test(t) && n !== 'u64');
 
-export const allTypesInsert = (name: string) =>
-  `INSERT INTO ${name} SELECT ${ALL_TYPES.columns.map(([n, , e]) => `${e} AS ${n}`).join(', ')} FROM numbers(${ALL_TYPES.rows})`;
+export const allTypesDdl = (name: string, columns = ALL_TYPES.columns) =>
+  `CREATE TABLE ${name} (${columns.map(([n, t]) => `${n} ${t}`).join(', ')}) ENGINE = MergeTree ORDER BY k`;
+
+export const allTypesInsert = (name: string, columns = ALL_TYPES.columns) =>
+  `INSERT INTO ${name} SELECT ${columns.map(([n, , e]) => `${e} AS ${n}`).join(', ')} FROM numbers(${ALL_TYPES.rows})`;

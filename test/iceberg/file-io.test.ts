@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { createFileIO, FileIOError, IcebergPathError, joinUri, type FileIO, type S3Settings } from '../../src/iceberg';
 import { tempDir } from './helpers';
 
@@ -41,6 +41,11 @@ async function exercise(io: FileIO, base: string): Promise<void> {
   // A sibling directory with the same prefix is not part of the listing.
   await io.write(`${base}-sibling/x`, small);
   assert.equal((await io.list(base)).length, 2);
+  // listNames: only direct children of the directory, by name prefix.
+  assert.deepEqual(await io.listNames(joinUri(base, 'metadata'), '00001-'), [a]);
+  assert.deepEqual(await io.listNames(joinUri(base, 'metadata'), '00002-'), []);
+  assert.deepEqual(await io.listNames(base, 'data'), []);
+  assert.deepEqual(await io.listNames(joinUri(base, 'nothing-here'), ''), []);
   await io.delete(a);
   await io.delete(a); // missing is fine
   assert.equal(await io.exists(a), false);
@@ -110,19 +115,41 @@ describe('S3 FileIO (MinIO)', () => {
     minio?.kill('SIGTERM');
   });
 
-  it('writes, reads, lists recursively and deletes', async (t) => {
-    if (!settings) return t.skip('no MinIO: run via npm test or install .tools/bin/minio');
-    await exercise(createFileIO({ s3: settings }), `s3://${bucket}/iceberg-io-${Date.now()}/table`);
+  const need = (): S3Settings => {
+    assert.ok(settings, 'no MinIO: run the tests through npm test (which starts one) or install .tools/bin/minio');
+    return settings;
+  };
+
+  it('writes, reads, lists recursively and deletes', async () => {
+    await exercise(createFileIO({ s3: need() }), `s3://${bucket}/iceberg-io-${Date.now()}/table`);
   });
 
-  it('uploads large bodies in parts and reads them back intact', async (t) => {
-    if (!settings) return t.skip('no MinIO');
-    const io = createFileIO({ s3: { ...settings, multipartThresholdBytes: 1024 } });
+  it('uploads large bodies in parts and reads them back intact', async () => {
+    const io = createFileIO({ s3: { ...need(), multipartThresholdBytes: 1024 } });
     const body = new Uint8Array(9 * 1024 * 1024 + 123); // more than one 8 MiB part
     for (let i = 0; i < body.length; i++) body[i] = (i * 31) & 0xff;
     const uri = `s3://${bucket}/iceberg-io-${Date.now()}/big.parquet`;
     await io.write(uri, body);
     assert.deepEqual(await io.read(uri), body);
     await io.delete(uri);
+  });
+
+  it('aborts multipart uploads a dead writer left unfinished, only when older than the cutoff', async () => {
+    const s = need();
+    const io = createFileIO({ s3: s });
+    const client = new S3Client({ endpoint: s.endpoint, region: s.region, forcePathStyle: true, credentials: { accessKeyId: s.accessKeyId!, secretAccessKey: s.secretAccessKey! } });
+    const prefix = `iceberg-io-${Date.now()}/table`;
+    const key = `${prefix}/data/killed-mid-upload.parquet`;
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: new Uint8Array(5 * 1024 * 1024) }));
+    const open = async () => (await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }))).Uploads?.length ?? 0;
+    assert.equal(await open(), 1);
+    assert.deepEqual(await io.list(`s3://${bucket}/${prefix}`), [], 'no object a listing could find');
+    assert.deepEqual(await io.abortStaleUploads(`s3://${bucket}/${prefix}`, new Date(Date.now() - 3_600_000)), [], 'younger than the cutoff: kept');
+    assert.deepEqual(await io.abortStaleUploads(`s3://${bucket}/${prefix}`, new Date(Date.now() + 60_000), true), [`s3://${bucket}/${key}`], 'dry run names it');
+    assert.equal(await open(), 1);
+    assert.deepEqual(await io.abortStaleUploads(`s3://${bucket}/${prefix}`, new Date(Date.now() + 60_000)), [`s3://${bucket}/${key}`]);
+    assert.equal(await open(), 0);
+    client.destroy();
   });
 });

@@ -1,11 +1,15 @@
 // Test helpers: a real embedded ClickHouse (chDB) per test file, in a temp dir.
 
+import assert from 'node:assert/strict';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { tableFromIPC, type Table } from 'apache-arrow';
 import { createChdbConnection } from 'chdb/connection';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { currentSchema, type IcebergType, type TableMetadata } from '../../src/iceberg';
+import { NAME_MAPPING_PROPERTY, type MappedField } from '../../src/iceberg/spec/name-mapping';
+import { collectFieldIds } from '../../src/iceberg/spec/schema';
 
 export interface Chdb {
   client: ClickHouseClient;
@@ -74,4 +78,39 @@ export function openChdb(): Chdb {
 /** Unique table name so concurrent test files never collide. */
 export function randomName(prefix: string): string {
   return `${prefix}_${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * The table's `schema.name-mapping.default` is valid JSON mapping every field id of the current schema
+ * (nested list elements, map keys and values too) by its current name. Returns the parsed mapping.
+ */
+export function assertNameMapping(meta: TableMetadata, what = meta.location): MappedField[] {
+  const json = meta.properties[NAME_MAPPING_PROPERTY];
+  assert.ok(json, `${what}: ${NAME_MAPPING_PROPERTY} is set`);
+  const mapping = JSON.parse(json) as MappedField[];
+  const names = new Map<number, string[]>();
+  const visit = (fields: MappedField[] | undefined, prefix: string) => {
+    for (const f of fields ?? []) {
+      assert.ok(Number.isInteger(f['field-id']) && Array.isArray(f.names) && f.names.length > 0, `${what}: mapping entry ${JSON.stringify(f)}`);
+      names.set(f['field-id']!, f.names.map((n) => prefix + n));
+      visit(f.fields, `${prefix}${f.names.at(-1)!}.`);
+    }
+  };
+  visit(mapping, '');
+  const schema = currentSchema(meta);
+  const expected = new Map<number, string>();
+  const walk = (t: IcebergType, path: string): void => {
+    if (typeof t === 'string') return;
+    const kids = t.type === 'struct' ? t.fields.map((f) => [f.id, f.name, f.type] as const)
+      : t.type === 'list' ? [[t['element-id'], 'element', t.element] as const]
+        : [[t['key-id'], 'key', t.key] as const, [t['value-id'], 'value', t.value] as const];
+    for (const [id, name, type] of kids) {
+      expected.set(id, path + name);
+      walk(type, `${path}${name}.`);
+    }
+  };
+  walk({ type: 'struct', fields: schema.fields }, '');
+  assert.deepEqual([...expected.keys()].sort((a, b) => a - b), collectFieldIds(schema.fields).sort((a, b) => a - b));
+  for (const [id, path] of expected) assert.ok(names.get(id)?.includes(path), `${what}: field ${id} (${path}) is mapped by its name, got ${JSON.stringify(names.get(id))}`);
+  return mapping;
 }

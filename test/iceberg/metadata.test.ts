@@ -2,11 +2,12 @@
 // snapshot ancestry.
 
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import {
   createFileIO, findSnapshot, IcebergArgumentError, MetadataParseError, newTableMetadata, parseTableMetadata, readTableMetadata,
-  serializeTableMetadata, type Schema, type Snapshot, type TableMetadata,
+  prepareMetadataUpdate, serializeTableMetadata, type Schema, type Snapshot, type TableMetadata,
 } from '../../src/iceberg';
 import { tempDir } from './helpers';
 
@@ -133,5 +134,22 @@ describe('findSnapshot', () => {
     assert.equal(findSnapshot(m, (s) => s.summary['coldtier.offload-id'] === 'b')?.['snapshot-id'], 22n);
     assert.equal(findSnapshot(m, (s) => s.summary['coldtier.offload-id'] === 'c'), undefined);
     assert.equal(findSnapshot(base, () => true), undefined);
+  });
+});
+
+describe('metadata file versions', () => {
+  it('skips past a metadata file a dead writer left at the next version, so readers taking the highest version see the commit', async () => {
+    const io = createFileIO({});
+    const location = `file://${tempDir('versions')}/t`;
+    const meta = newTableMetadata({ location, schema });
+    const firstUri = `${location}/metadata/00000-${randomUUID()}.metadata.json`;
+    await io.write(firstUri, new TextEncoder().encode(serializeTableMetadata(meta)));
+    // A writer wrote 00001-… and died before its catalog swap.
+    await io.write(`${location}/metadata/00001-${randomUUID()}.metadata.json`, new TextEncoder().encode(serializeTableMetadata(meta)));
+    const next = await prepareMetadataUpdate(io, { metadata: meta, metadataUri: firstUri }, { ...meta, properties: { ...meta.properties, k: 'v' } });
+    assert.match(next.metadataUri, /\/metadata\/00002-[0-9a-f-]{36}\.metadata\.json$/, 'version 1 is taken: the commit writes version 2');
+    assert.equal((await io.listNames(`${location}/metadata`, '0000')).length, 3);
+    assert.equal((await io.listNames(`${location}/metadata`, '00002-')).length, 1);
+    assert.equal((await readTableMetadata(io, next.metadataUri)).properties.k, 'v');
   });
 });

@@ -1,4 +1,4 @@
-// A third, strict reader: PyIceberg (from .tools/venv, skipped if absent)
+// A third, strict reader: PyIceberg (from the venv npm test installs; missing it fails the test)
 // reads our tables, plans a filtered scan from our manifests' partition
 // summaries and column bounds, and decodes our metrics.
 
@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, it } from 'node:test';
 import { createFileIO, icebergSchemaFromClickHouse, newTableLocation, newTableMetadata, prepareAppend, writeDataFiles } from '../../src/iceberg';
-import { openChdb, randomName, warehouseDir, type Chdb } from './helpers';
+import { venvBinDir } from '../../src/devstack/tools';
+import { assertNameMapping, openChdb, randomName, warehouseDir, type Chdb } from './helpers';
 
-const python = join(process.cwd(), '.tools', 'venv', 'bin', 'python');
+const python = join(venvBinDir(), 'python');
 let ch: Chdb;
 before(() => {
   ch = openChdb();
@@ -39,11 +40,12 @@ print(json.dumps({
   "v_min": min(x['v']['lower_bound'] for x in m),
   "v_max": max(x['v']['upper_bound'] for x in m),
   "s_upper": sorted(x['s']['upper_bound'] for x in m)[-1],
+  "name_mapping": json.loads(t.name_mapping().model_dump_json()),
 }))
 `;
 
-it('PyIceberg reads the table, prunes by partition and bounds, and decodes metrics', async (t) => {
-  if (!existsSync(python)) return t.skip('no .tools/venv with pyiceberg');
+it('PyIceberg reads the table, prunes by partition and bounds, and decodes metrics', async () => {
+  assert.ok(existsSync(python), `no PyIceberg python at ${python}: run bash scripts/ensure-tools.sh (npm test does), or set COLDTIER_TOOLS_DIR to the tools directory holding venv/`);
   const source = randomName('py');
   await ch.command(`CREATE TABLE ${source} (ts DateTime64(6, 'UTC'), v Int64, d Decimal(18, 8), s String, n Nullable(Float64)) ENGINE = MergeTree ORDER BY ts`);
   await ch.command(`INSERT INTO ${source} SELECT toDateTime64('2026-11-20 00:00:00', 6, 'UTC') + toIntervalHour(number), number, number / 8, concat('symbol-with-a-long-name-', toString(number)), if(number % 3 = 0, NULL, number / 2) FROM numbers(96)`);
@@ -73,4 +75,5 @@ it('PyIceberg reads the table, prunes by partition and bounds, and decodes metri
   assert.equal(s2?.['total-records'], '96');
   assert.equal(s2?.['added-records'], '48');
   assert.equal(s2?.['total-data-files'], '4');
+  assert.deepEqual(got.name_mapping, assertNameMapping(c2.metadata), 'PyIceberg parses the name mapping');
 });

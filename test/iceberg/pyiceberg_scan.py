@@ -16,6 +16,8 @@ from decimal import Decimal, getcontext
 
 import pyarrow as pa
 from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.io.pyarrow import pyarrow_to_schema, schema_to_pyarrow
+from pyiceberg.schema import index_name_by_id
 
 
 # The default 28 digits would round decimal(38, s) sums and normalize() results.
@@ -66,6 +68,14 @@ def main():
             # (inspect.files() cannot build readable metrics for uuid columns in 0.12; planning counts the same files.)
             "files": len(list(t.scan().plan_files())),
         }
+        # The name mapping as PyIceberg parses it, and the field ids it resolves for files without ids
+        # (the table's Arrow schema with the ids stripped), by full name (`tags.element`, `attrs.key`).
+        mapping = t.name_mapping()
+        if mapping is not None:
+            result["nameMapping"] = json.loads(mapping.model_dump_json())
+            mapped = pyarrow_to_schema(schema_to_pyarrow(t.schema(), include_field_ids=False), name_mapping=mapping)
+            result["nameMappedIds"] = index_name_by_id(mapped)
+            result["schemaIds"] = index_name_by_id(t.schema())
         if spec.get("filter"):
             scan = t.scan(row_filter=spec["filter"])
             result["filteredRows"] = scan.to_arrow().num_rows

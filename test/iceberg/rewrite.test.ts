@@ -89,7 +89,8 @@ describe('rewrite (compaction)', () => {
     for (const e of addedEntries) {
       assert.equal(e.sequence_number, parent['sequence-number']);
       assert.equal(e.file_sequence_number, snap['sequence-number']);
-      assert.equal(e.data_file.sort_order_id, 1);
+      // Sorted by the table's order, which files record only with coldtier.record-file-sort-order (recordedSortOrder).
+      assert.equal(e.data_file.sort_order_id, 0);
     }
     assert.equal(entries.filter((e) => e.status === 2 && e.snapshot_id === snap['snapshot-id']).length, before.length);
 

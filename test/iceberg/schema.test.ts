@@ -3,7 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { icebergSchemaFromClickHouse, SchemaEvolutionError, UnsupportedTypeError, type IcebergType } from '../../src/iceberg';
+import { icebergSchemaFromClickHouse, newTableMetadata, SchemaEvolutionError, UnsupportedTypeError, type IcebergType } from '../../src/iceberg';
+import { NAME_MAPPING_PROPERTY, nameMappingFor, parseNameMapping, withNameMapping } from '../../src/iceberg/spec/name-mapping';
+import { assertNameMapping } from './helpers';
 
 const one = (type: string) => {
   const { schema, select } = icebergSchemaFromClickHouse('t', [{ name: 'c', type }]);
@@ -159,7 +161,7 @@ describe('schema evolution', () => {
 
   const refused: Array<[string, Record<string, string | null>, RegExp]> = [
     ['a dropped column', { px: null }, /px: the column is gone/],
-    ['narrowing long→int', { qty: 'Int8' }, /./],
+    ['narrowing long→int', { qty: 'Int8' }, /qty: type changed from long to int, which is not an allowed Iceberg promotion/],
     ['a decimal scale change', { amt: 'Decimal(12, 3)' }, /decimal\(10,2\) to decimal\(12,3\)/],
     ['a decimal precision decrease', { amt: 'Decimal(9, 2)' }, /decimal\(10,2\) to decimal\(9,2\)/],
     ['timestamp → number', { ts: 'Int64' }, /timestamptz to long/],
@@ -169,11 +171,56 @@ describe('schema evolution', () => {
     it(`refuses ${what}`, () => {
       const start = what === 'narrowing long→int' ? icebergSchemaFromClickHouse('t', cols({ qty: 'Int64' }), { previous: v0 }).schema : v0;
       assert.throws(() => icebergSchemaFromClickHouse('t', cols(over), { previous: start }), (e: unknown) => e instanceof SchemaEvolutionError && message.test(e.message));
+      // Every refusal says what to do, as the drop-column one does.
+      assert.throws(() => icebergSchemaFromClickHouse('t', cols(over), { previous: start }), /(Change the ClickHouse column back to a type that maps to .+ \(or offload a view that casts it\)|Add it back), or offload into a new table$/);
     });
   }
 
   it('refuses a rename (seen as a drop plus an add)', () => {
     const renamed = cols({}).map((c) => (c.name === 'qty' ? { ...c, name: 'quantity' } : c));
     assert.throws(() => icebergSchemaFromClickHouse('t', renamed, { previous: v0 }), /t: column qty: the column is gone/);
+  });
+});
+
+describe('name mapping (schema.name-mapping.default)', () => {
+  const v0 = icebergSchemaFromClickHouse('t', [
+    { name: 'ts', type: "DateTime64(6, 'UTC')" },
+    { name: 'tags', type: 'Array(Int32)' },
+    { name: 'attrs', type: 'Map(String, Array(Nullable(String)))' },
+  ]).schema;
+
+  it('is set on a new table, mapping every field id including list elements and map keys/values', () => {
+    const m = newTableMetadata({ location: 'file:///t', schema: v0 });
+    assert.deepEqual(JSON.parse(m.properties[NAME_MAPPING_PROPERTY]!), [
+      { 'field-id': 1, names: ['ts'] },
+      { 'field-id': 2, names: ['tags'], fields: [{ 'field-id': 4, names: ['element'] }] },
+      { 'field-id': 3, names: ['attrs'], fields: [{ 'field-id': 5, names: ['key'] }, { 'field-id': 6, names: ['value'], fields: [{ 'field-id': 7, names: ['element'] }] }] },
+    ]);
+    assertNameMapping(m);
+  });
+
+  it('follows schema evolution: new (nested) fields are added, names already mapped are kept', () => {
+    const v1 = icebergSchemaFromClickHouse('t', [
+      { name: 'ts', type: "DateTime64(6, 'UTC')" },
+      { name: 'tags', type: 'Array(Int64)' },
+      { name: 'attrs', type: 'Map(String, Array(Nullable(String)))' },
+      { name: 'venue', type: 'Map(String, Array(UInt8))' },
+    ], { previous: v0 }).schema;
+    // A mapping with an extra alias for ts (as another engine may have written after a rename).
+    const before = { [NAME_MAPPING_PROPERTY]: JSON.stringify([{ 'field-id': 1, names: ['event_ts', 'ts'] }, ...nameMappingFor(v0).slice(1)]), owner: 'x' };
+    const after = withNameMapping(before, v1);
+    const mapping = parseNameMapping(after[NAME_MAPPING_PROPERTY])!;
+    assert.deepEqual(mapping[0], { 'field-id': 1, names: ['event_ts', 'ts'] });
+    assert.deepEqual(mapping.slice(1, 3), nameMappingFor(v0).slice(1));
+    assert.deepEqual(mapping[3], { 'field-id': 8, names: ['venue'], fields: [{ 'field-id': 9, names: ['key'] }, { 'field-id': 10, names: ['value'], fields: [{ 'field-id': 11, names: ['element'] }] }] });
+    assert.equal(after.owner, 'x');
+    assert.equal(withNameMapping(after, v1), after, 'unchanged when it already covers the schema');
+  });
+
+  it('is rebuilt from the schema when the property is missing or not a name mapping', () => {
+    for (const bad of [undefined, '{', '{"field-id": 1}', '[{"field-id": "1", "names": ["ts"]}]']) {
+      const props = withNameMapping(bad === undefined ? {} : { [NAME_MAPPING_PROPERTY]: bad }, v0);
+      assert.deepEqual(JSON.parse(props[NAME_MAPPING_PROPERTY]!), nameMappingFor(v0), String(bad));
+    }
   });
 });

@@ -42,8 +42,10 @@ const HOUR = 3_600_000;
  */
 export function auditStatus(clickhouse: number, iceberg: number): { status: AuditStatus; deltaPct: number } {
   const deltaPct = clickhouse === 0 ? (iceberg === 0 ? 0 : 100) : ((iceberg - clickhouse) / clickhouse) * 100;
-  if (iceberg >= clickhouse || deltaPct >= -1) return { status: 'ok', deltaPct };
-  return { status: deltaPct >= -5 ? 'warning' : 'missing_data', deltaPct };
+  // The thresholds on the integer counts (no float rounding at exactly −1 % / −5 %).
+  const short = (clickhouse - iceberg) * 100;
+  if (short <= clickhouse) return { status: 'ok', deltaPct };
+  return { status: short <= clickhouse * 5 ? 'warning' : 'missing_data', deltaPct };
 }
 
 function workflowId(): string | null {
@@ -56,7 +58,9 @@ function workflowId(): string | null {
 
 /**
  * Compares ClickHouse and Iceberg row counts per hour of event time over the window and logs one row in
- * maintenance_audit_log. Errors are audited too (status error) rather than thrown, so every table gets a verdict.
+ * maintenance_audit_log. Errors are audited too (status error) rather than thrown, so every table gets a verdict;
+ * only a failed write of that row throws (the activity retries, then the workflow records the table as error).
+ * A rollup (closedWindowSeconds > 0) counts only the windows closed by the window end, in both systems alike.
  */
 export async function auditTable(deps: OffloadDeps, input: AuditTableInput): Promise<AuditTableResult> {
   const cfg = tableConfig(deps.settings, input.table);
@@ -69,11 +73,16 @@ export async function auditTable(deps: OffloadDeps, input: AuditTableInput): Pro
     const time = timeColumn(cfg);
     await describeSource(deps.ch, cfg.name, cfg.source);
     const src = qualified(deps.ch, cfg.source).sql;
+    // Rollups: only windows closed by the window end ([time, time + closedWindowSeconds) ended), on both sides alike.
+    // An open window is not offloaded yet (the offload takes it once closed), so counting it would flag a false gap.
+    const closedMs = cfg.closedWindowSeconds * 1000;
+    const lastClosedUs = BigInt(w.to.getTime() - closedMs) * 1000n;
     const ch = new Map<number, number>();
     const rows = await deps.ch.json<{ h: string; n: string }>(
       `SELECT toString(toUnixTimestamp(toStartOfHour(${quote(time)}, 'UTC')) * 1000) AS h, toString(count()) AS n FROM ${src}
-       WHERE ${quote(time)} >= fromUnixTimestamp64Milli({f:Int64}) AND ${quote(time)} < fromUnixTimestamp64Milli({t:Int64}) GROUP BY h`,
-      { f: w.from.getTime(), t: w.to.getTime() },
+       WHERE ${quote(time)} >= fromUnixTimestamp64Milli({f:Int64}) AND ${quote(time)} < fromUnixTimestamp64Milli({t:Int64})
+       ${closedMs > 0 ? `AND ${quote(time)} <= fromUnixTimestamp64Milli({c:Int64})` : ''} GROUP BY h`,
+      { f: w.from.getTime(), t: w.to.getTime(), ...(closedMs > 0 ? { c: w.to.getTime() - closedMs } : {}) },
     );
     for (const r of rows) ch.set(Number(r.h), Number(r.n));
     const ice = new Map<number, number>();
@@ -82,7 +91,9 @@ export async function auditTable(deps: OffloadDeps, input: AuditTableInput): Pro
       for await (const part of scanColumns(deps.io, table.metadata, { columns: [time], filter: { column: time, fromMs: w.from.getTime(), toMs: w.to.getTime() } })) {
         const v = part.getChildAt(0)!;
         for (let i = 0; i < part.numRows; i++) {
-          const h = Math.floor(Number((v.get(i) as bigint) / 1000n) / HOUR) * HOUR;
+          const us = v.get(i) as bigint;
+          if (closedMs > 0 && us > lastClosedUs) continue;
+          const h = Math.floor(Number(us / 1000n) / HOUR) * HOUR;
           ice.set(h, (ice.get(h) ?? 0) + 1);
         }
       }
@@ -96,18 +107,27 @@ export async function auditTable(deps: OffloadDeps, input: AuditTableInput): Pro
     }
     Object.assign(result, auditStatus(result.clickhouseRows, result.icebergRows));
     const short = result.hoursDiffering.filter((x) => x.iceberg < x.clickhouse);
-    result.notes = short.length
-      ? `hours with fewer rows in Iceberg: ${short.map((x) => `${x.hour} (${x.iceberg}/${x.clickhouse})`).join(', ')}; fix with: coldtier repair --table ${cfg.name} --window ${result.windowStart}/${result.windowEnd}`
-      : table ? '' : 'the Iceberg table does not exist yet';
+    result.notes = [
+      short.length
+        ? `hours with fewer rows in Iceberg: ${short.map((x) => `${x.hour} (${x.iceberg}/${x.clickhouse})`).join(', ')}; fix with: coldtier repair --table ${cfg.name} --window ${result.windowStart}/${result.windowEnd}`
+        : table ? '' : 'the Iceberg table does not exist yet',
+      closedMs > 0 ? `rollup: counts only windows closed by ${result.windowEnd} (${time} + ${cfg.closedWindowSeconds} s ≤ window end); open windows are offloaded once they close` : '',
+    ].filter(Boolean).join('; ');
   } catch (err) {
     result.status = 'error';
     result.notes = (err as Error).message;
   }
+  try {
+    await deps.pool.query(
+      `INSERT INTO maintenance_audit_log (run_timestamp, workflow_id, iceberg_table, window_start, window_end, ch_row_count, iceberg_row_count, delta_pct, status, notes)
+       VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+      [workflowId(), `${deps.settings.catalog.namespace}.${cfg.name}`, w.from, w.to, result.clickhouseRows, result.icebergRows, result.deltaPct, result.status, result.notes],
+    );
+  } catch (err) {
+    // No verdict on record is an error of the audit: alert on it, and let the activity retry.
+    metrics.audited(cfg.name, 'error');
+    throw new Error(`audit of ${cfg.name}: could not write its ${result.status} row to maintenance_audit_log (${(err as Error).message}); check DATABASE_URL and the Postgres server`, { cause: err });
+  }
   metrics.audited(cfg.name, result.status);
-  await deps.pool.query(
-    `INSERT INTO maintenance_audit_log (run_timestamp, workflow_id, iceberg_table, window_start, window_end, ch_row_count, iceberg_row_count, delta_pct, status, notes)
-     VALUES (now(), $1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-    [workflowId(), `${deps.settings.catalog.namespace}.${cfg.name}`, w.from, w.to, result.clickhouseRows, result.icebergRows, result.deltaPct, result.status, result.notes],
-  );
   return result;
 }

@@ -17,12 +17,14 @@ export interface OrphansTableResult {
   orphansFound: number;
   filesDeleted: number;
   bytesDeleted: number;
+  /** Unfinished multipart uploads (a writer died mid-upload) older than the minimum age, aborted (dry run: found). */
+  uploadsAborted: number;
   durationMs: number;
 }
 
 /**
  * Deletes files under the table location that no metadata references and that are older than the minimum age
- * (Spark's remove_orphan_files). The age floor of 24 h protects files an in-flight write has uploaded but not yet
+ * (Spark's remove_orphan_files), and aborts multipart uploads under it that a dead writer left unfinished. The age floor of 24 h protects files an in-flight write has uploaded but not yet
  * committed (apache/iceberg#4194).
  */
 export async function removeOrphans(deps: OffloadDeps, input: OrphansTableInput): Promise<OrphansTableResult> {
@@ -31,10 +33,11 @@ export async function removeOrphans(deps: OffloadDeps, input: OrphansTableInput)
     throw new BadRequestError(`orphan removal of ${input.table}: orphan_min_age_hours ${input.olderThanHours} is under ${MIN_ORPHAN_AGE_HOURS}; files that young may belong to a write still in flight`);
   }
   const { id, table } = await resolveTable(deps, input.table);
-  const result: OrphansTableResult = { table: input.table, orphansFound: 0, filesDeleted: 0, bytesDeleted: 0, durationMs: 0 };
+  const result: OrphansTableResult = { table: input.table, orphansFound: 0, filesDeleted: 0, bytesDeleted: 0, uploadsAborted: 0, durationMs: 0 };
   if (!table) return result;
   return withTableLock(deps.settings.databaseUrl, id, async () => {
-    const orphans = await findOrphans(deps.io, table.metadata, table.metadataUri, { olderThanMs: Date.now() - input.olderThanHours * 3_600_000 });
+    const cutoff = Date.now() - input.olderThanHours * 3_600_000;
+    const orphans = await findOrphans(deps.io, table.metadata, table.metadataUri, { olderThanMs: cutoff });
     result.orphansFound = orphans.length;
     if (!input.dryRun) {
       for (const [i, f] of orphans.entries()) {
@@ -44,6 +47,7 @@ export async function removeOrphans(deps: OffloadDeps, input: OrphansTableInput)
         if (i % 100 === 0) heartbeat({ table: input.table, stage: 'orphans', deleted: i });
       }
     }
+    result.uploadsAborted = (await deps.io.abortStaleUploads(table.metadata.location, new Date(cutoff), input.dryRun)).length;
     return { ...result, durationMs: Date.now() - started };
   }, 'maintenance');
 }

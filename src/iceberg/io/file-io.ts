@@ -22,6 +22,14 @@ export interface FileIO {
   delete(uri: string): Promise<void>;
   /** Recursively lists everything under `prefixUri`, treated as a directory (a trailing `/` is implied). */
   list(prefixUri: string): Promise<FileInfo[]>;
+  /** URIs of the files directly in directory `dirUri` whose name starts with `namePrefix` (one cheap listing). */
+  listNames(dirUri: string, namePrefix: string): Promise<string[]>;
+  /**
+   * Aborts unfinished multipart uploads under `prefixUri` started before `olderThan` (a writer died mid-upload: the
+   * parts are stored, and billed, but no object exists for a listing to find). Returns the keys aborted (dry run:
+   * the keys that would be). Local storage has none: a local write is a temp file renamed into place.
+   */
+  abortStaleUploads(prefixUri: string, olderThan: Date, dryRun?: boolean): Promise<string[]>;
 }
 
 export interface S3Settings {
@@ -54,5 +62,7 @@ export function createFileIO(opts: { s3?: S3Settings }): FileIO {
     exists: async (uri) => pick(uri).exists(uri),
     delete: async (uri) => pick(uri).delete(uri),
     list: async (prefixUri) => pick(prefixUri).list(prefixUri),
+    listNames: async (dirUri, namePrefix) => pick(dirUri).listNames(dirUri, namePrefix),
+    abortStaleUploads: async (prefixUri, olderThan, dryRun) => pick(prefixUri).abortStaleUploads(prefixUri, olderThan, dryRun),
   };
 }

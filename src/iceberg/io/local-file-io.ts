@@ -78,5 +78,17 @@ export function createLocalFileIO(): FileIO {
       await walk(root);
       return out;
     },
+    async abortStaleUploads() {
+      return [];
+    },
+    async listNames(dirUri, namePrefix) {
+      const dir = localPath(dirUri).replace(/\/+$/, '');
+      try {
+        return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && e.name.startsWith(namePrefix)).map((e) => `file://${join(dir, e.name)}`);
+      } catch (cause) {
+        if (isNotFound(cause)) return [];
+        throw new FileIOError(dirUri, 'list', { cause });
+      }
+    },
   };
 }

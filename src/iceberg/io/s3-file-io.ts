@@ -1,7 +1,9 @@
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -97,6 +99,46 @@ export function createS3FileIO(settings: S3Settings): FileIO {
         } while (token);
       } catch (cause) {
         throw new FileIOError(prefixUri, 'list', { cause });
+      }
+      return out;
+    },
+    async abortStaleUploads(prefixUri, olderThan, dryRun = false) {
+      const { bucket, key } = s3Address(prefixUri);
+      const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+      const aborted: string[] = [];
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      try {
+        for (;;) {
+          // The whole bucket's uploads, filtered here: MinIO only honours a Prefix that is a complete object key.
+          const res = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+          for (const u of res.Uploads ?? []) {
+            if (!u.Key?.startsWith(prefix) || !u.UploadId || !u.Initiated || u.Initiated >= olderThan) continue;
+            if (!dryRun) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
+            aborted.push(`s3://${bucket}/${u.Key}`);
+          }
+          if (!res.IsTruncated) break;
+          keyMarker = res.NextKeyMarker;
+          uploadIdMarker = res.NextUploadIdMarker;
+        }
+      } catch (cause) {
+        throw new FileIOError(prefixUri, 'abort stale uploads', { cause });
+      }
+      return aborted;
+    },
+    async listNames(dirUri, namePrefix) {
+      const { bucket, key } = s3Address(dirUri);
+      const dir = key === '' || key.endsWith('/') ? key : `${key}/`;
+      const out: string[] = [];
+      let token: string | undefined;
+      try {
+        do {
+          const res = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${dir}${namePrefix}`, Delimiter: '/', ContinuationToken: token }));
+          for (const obj of res.Contents ?? []) if (obj.Key !== undefined) out.push(`s3://${bucket}/${obj.Key}`);
+          token = res.IsTruncated ? res.NextContinuationToken : undefined;
+        } while (token);
+      } catch (cause) {
+        throw new FileIOError(dirUri, 'list', { cause });
       }
       return out;
     },

@@ -30,6 +30,10 @@ function canPromote(from: IcebergType, to: IcebergType): boolean {
 
 const typeText = (t: IcebergType) => (typeof t === 'string' ? t : t.type);
 
+/** What the operator can do about a type change Iceberg cannot take (older files keep the old type). */
+const keepType = (prev: IcebergType) =>
+  `the table's files hold ${typeText(prev)}. Change the ClickHouse column back to a type that maps to ${typeText(prev)} (or offload a view that casts it), or offload into a new table`;
+
 class IdAllocator {
   constructor(private last: number) {}
   next(): number {
@@ -47,10 +51,10 @@ function toIceberg(m: Mapped, prev: IcebergType | undefined, ids: IdAllocator, w
     throw new SchemaEvolutionError(where.table, where.column, why);
   };
   if (m.kind === 'primitive') {
-    if (prev !== undefined && !canPromote(prev, m.type)) fail(`type changed from ${typeText(prev)} to ${m.type}, which is not an allowed Iceberg promotion (int→long, float→double, decimal precision increase)`);
+    if (prev !== undefined && !canPromote(prev, m.type)) fail(`type changed from ${typeText(prev)} to ${m.type}, which is not an allowed Iceberg promotion (int→long, float→double, decimal precision increase); ${keepType(prev)}`);
     return m.type;
   }
-  if (prev !== undefined && (typeof prev === 'string' || prev.type !== m.kind)) fail(`type changed from ${typeText(prev)} to ${m.kind}`);
+  if (prev !== undefined && (typeof prev === 'string' || prev.type !== m.kind)) fail(`type changed from ${typeText(prev)} to ${m.kind}; ${keepType(prev)}`);
   if (m.kind === 'list') {
     const p = prev as Extract<IcebergType, { type: 'list' }> | undefined;
     const elementId = p ? p['element-id'] : ids.next();

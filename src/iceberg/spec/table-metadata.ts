@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { IcebergArgumentError } from '../errors';
 import { PARTITION_FIELD_ID_START, type PartitionField, type PartitionSpec, type SortOrder } from './partition-spec';
+import { NAME_MAPPING_PROPERTY, nameMappingFor } from './name-mapping';
 import { maxFieldId, type NestedField, type Schema } from './schema';
 import type { MetadataLogEntry, Snapshot, SnapshotLogEntry, SnapshotRef } from './snapshot';
 import { parseTransform, transformResultType } from './transforms';
@@ -130,7 +131,8 @@ export function newTableMetadata(args: {
     'last-partition-id': spec.fields.reduce((a, f) => Math.max(a, f['field-id']), PARTITION_FIELD_ID_START - 1),
     'default-sort-order-id': args.sortBy?.length ? 1 : 0,
     'sort-orders': sortOrders,
-    properties: { 'write.parquet.compression-codec': 'zstd', ...(args.properties ?? {}) },
+    // The name mapping lets readers resolve files without field ids (e.g. added by other tools) by column name.
+    properties: { 'write.parquet.compression-codec': 'zstd', [NAME_MAPPING_PROPERTY]: JSON.stringify(nameMappingFor(schema)), ...(args.properties ?? {}) },
     refs: {},
     snapshots: [],
     'snapshot-log': [],

@@ -8,6 +8,7 @@ import type { FileIO } from '../io/file-io';
 import { joinUri } from '../io/uri';
 import type { DataFile } from '../spec/manifest';
 import { decodeManifestList, type ManifestFile } from '../spec/manifest-list';
+import { withNameMapping } from '../spec/name-mapping';
 import { maxFieldId, sameSchemaFields, type Schema } from '../spec/schema';
 import { appendSummary } from '../spec/snapshot';
 import { currentSchema, currentSnapshot, type TableMetadata } from '../spec/table-metadata';
@@ -42,8 +43,11 @@ export async function prepareAppend(
   opts: PrepareAppendOptions = {},
 ): Promise<PreparedCommit> {
   if (files.length === 0) throw new IcebergArgumentError(`append to ${base.metadata.location} with no data files; skip the commit instead`);
-  const m0 = opts.schema ? withSchema(base.metadata, opts.schema) : base.metadata;
-  const schema = currentSchema(m0);
+  const evolved = opts.schema ? withSchema(base.metadata, opts.schema) : base.metadata;
+  // The name mapping follows the schema: new fields are added, existing names kept (also sets it on older tables).
+  const schema = currentSchema(evolved);
+  const properties = withNameMapping(evolved.properties, schema);
+  const m0 = properties === evolved.properties ? evolved : { ...evolved, properties };
   const parent = currentSnapshot(m0);
   const snapshotId = newSnapshotId(m0);
   const sequenceNumber = m0['last-sequence-number'] + 1;

@@ -172,9 +172,16 @@ export function withMetadataLog(base: TableMetadata, baseUri: string | null, nex
   return m;
 }
 
-/** Writes `metadata` as the file after `baseUri` and returns its URI (recorded in `written` first, for cleanup). */
+/**
+ * Writes `metadata` as the file after `baseUri` and returns its URI (recorded in `written` first, for cleanup).
+ * A writer that died between writing its metadata file and the catalog swap leaves `<version>-<uuid>.metadata.json`
+ * behind, and readers that take the highest version (ClickHouse, DuckDB) could pick it over ours if we reused its
+ * number: the version skips past any file already there.
+ */
 export async function writeNextMetadata(io: FileIO, metadata: TableMetadata, baseUri: string | null, written: string[]): Promise<string> {
-  const uri = nextMetadataUri(metadata, baseUri);
+  let version = nextMetadataVersion(metadata, baseUri);
+  while ((await io.listNames(metadataDir(metadata), `${versionName(version)}-`)).length) version++;
+  const uri = joinUri(metadataDir(metadata), `${versionName(version)}-${randomUUID()}.metadata.json`);
   written.push(uri);
   await io.write(uri, new TextEncoder().encode(serializeTableMetadata(metadata)));
   return uri;
@@ -217,8 +224,9 @@ export async function cleanupFiles(io: FileIO, uris: string[]): Promise<void> {
   for (const uri of [...uris].reverse()) await io.delete(uri);
 }
 
-/** `<dir>/<version>-<uuid>.metadata.json`, version = base version + 1 (00000 for a table's first file). */
-export function nextMetadataUri(m: TableMetadata, baseUri: string | null): string {
-  const baseVersion = baseUri ? metadataVersion(baseUri) ?? m['metadata-log'].length : -1;
-  return joinUri(metadataDir(m), `${String(baseVersion + 1).padStart(5, '0')}-${randomUUID()}.metadata.json`);
+/** Version of the metadata file after `baseUri`: its version + 1 (0 for a table's first file). */
+function nextMetadataVersion(m: TableMetadata, baseUri: string | null): number {
+  return (baseUri ? metadataVersion(baseUri) ?? m['metadata-log'].length : -1) + 1;
 }
+
+const versionName = (v: number) => String(v).padStart(5, '0');

@@ -13,14 +13,14 @@ import { currentSchema, defaultSpec, tableProperty, type TableMetadata } from '.
 import { humanPartitionValue, javaUrlEncode } from '../spec/transforms';
 import type { IcebergValue } from '../spec/values';
 import { arrowMetrics, footerMetrics } from './metrics';
-import { bindPartitionSpec, groupByPartition, type PartitionGroup } from './partitioner';
+import { bindPartitionSpec, groupByPartition } from './partitioner';
 
 export interface WriteDataFilesOptions {
   /** Roll to a new file once a file's encoded size reaches this. @default table property write.target-file-size-bytes, else 128 MiB */
   targetFileSizeBytes?: number;
   /**
-   * Sort order id to record on the files. Only claim an order the rows really
-   * follow (e.g. the SELECT had the matching ORDER BY). @default 0 (unsorted)
+   * Sort order the rows follow (e.g. the SELECT had the matching ORDER BY); recorded on the files only where the
+   * table allows it (see recordedSortOrder). @default 0 (unsorted)
    */
   sortOrderId?: number;
   /** Max rows per Parquet row group. @default 1,048,576 */
@@ -50,7 +50,18 @@ function encodeParquet(table: Table, rowGroupRows: number): Uint8Array {
   return pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(table, 'stream')), props);
 }
 
-/** Rough in-memory size of the rows, used only to size the first file before any compression ratio is known. */
+/** Rows encoded to learn the compression ratio when a table has no files yet and a partition must be split. */
+const SAMPLE_ROWS = 8192;
+
+/** Encoded bytes per row of the table's current files (from the snapshot summary), if it has any. */
+export function tableBytesPerRow(meta: TableMetadata): number | undefined {
+  const head = meta.snapshots.find((s) => s['snapshot-id'] === meta['current-snapshot-id']);
+  const rows = Number(head?.summary?.['total-records'] ?? 0);
+  const bytes = Number(head?.summary?.['total-files-size'] ?? 0);
+  return rows > 0 && bytes > 0 ? bytes / rows : undefined;
+}
+
+/** Rough in-memory size of the rows: when even this fits the target, the group is one file. */
 function arrowBytes(table: Table): number {
   let total = 0;
   for (const batch of table.batches) {
@@ -66,10 +77,36 @@ function arrowBytes(table: Table): number {
   return total;
 }
 
-function partitionPath(names: string[], group: PartitionGroup, fields: ReturnType<typeof bindPartitionSpec>): string {
-  return fields
-    .map((f, i) => `${javaUrlEncode(names[i]!)}=${javaUrlEncode(humanPartitionValue(f.transform, f.resultType, group.values[i] ?? null))}`)
-    .join('/');
+/**
+ * Directory of a partition's data files: `<write.data.path or location/data>/<field>=<value>/…`, values in the
+ * human form Iceberg Java uses (URL-encoded like java.net.URLEncoder).
+ */
+export function partitionDir(meta: TableMetadata, schema: Schema, values: Array<IcebergValue | null>): string {
+  const spec = defaultSpec(meta);
+  const dataLocation = typeof meta.properties['write.data.path'] === 'string' ? meta.properties['write.data.path'] : joinUri(meta.location, 'data');
+  if (!spec.fields.length) return dataLocation;
+  const bound = bindPartitionSpec(spec, schema);
+  const path = bound.map((f, i) => `${javaUrlEncode(spec.fields[i]!.name)}=${javaUrlEncode(humanPartitionValue(f.transform, f.resultType, values[i] ?? null))}`).join('/');
+  return joinUri(dataLocation, path);
+}
+
+/** Table property: record the sort order on each data file (sort_order_id) when its rows follow it. */
+export const RECORD_FILE_SORT_ORDER = 'coldtier.record-file-sort-order';
+
+/**
+ * The sort_order_id a data file written sorted by `sortOrderId` records. The table keeps its sort order either way
+ * (sort-orders, default-sort-order-id), and every file is written sorted; but ClickHouse (through 26.7) answers
+ * `ORDER BY <sort key>` wrongly on a table whose files all claim the default sort order: it reads the files "in
+ * order" and concatenates them instead of merging (ClickHouse issues #89178, #113095). So the claim is only made
+ * when the table property coldtier.record-file-sort-order is "true".
+ */
+export function recordedSortOrder(meta: TableMetadata, sortOrderId: number): number {
+  return meta.properties[RECORD_FILE_SORT_ORDER] === 'true' ? sortOrderId : 0;
+}
+
+/** Iceberg Java's OutputFileFactory name: one operation id per write, a counter per file. */
+export function dataFileName(operationId: string, n: number): string {
+  return `00000-0-${operationId}-${String(n).padStart(5, '0')}.parquet`;
 }
 
 /**
@@ -86,20 +123,17 @@ export async function writeDataFiles(io: FileIO, meta: TableMetadata, rows: Tabl
   const rowGroupRows = opts.rowGroupRows ?? 1024 * 1024;
   const conformed = conformToSchema(rows, schema, { table: meta.location });
   const groups = groupByPartition(conformed, spec, schema);
-  const bound = spec.fields.length ? bindPartitionSpec(spec, schema) : [];
   const names = spec.fields.map((f) => f.name);
-  const dataLocation = typeof meta.properties['write.data.path'] === 'string' ? meta.properties['write.data.path'] : joinUri(meta.location, 'data');
-  // One operation id per call, a counter per file: Iceberg Java's OutputFileFactory naming.
   const operationId = randomUUID();
   let fileCount = 0;
-  let encodedBytesPerRow: number | undefined = opts.bytesPerRowHint && opts.bytesPerRowHint > 0 ? opts.bytesPerRowHint : undefined;
+  let encodedBytesPerRow: number | undefined = opts.bytesPerRowHint && opts.bytesPerRowHint > 0 ? opts.bytesPerRowHint : tableBytesPerRow(meta);
   const written: DataFile[] = [];
 
   try {
     for (const group of groups) {
       const slices = group.runs.map((r) => conformed.batches[r.batch]!.slice(r.start, r.end));
       const groupTable = new Table(conformed.schema, slices);
-      const dir = bound.length ? joinUri(dataLocation, partitionPath(names, group, bound)) : dataLocation;
+      const dir = partitionDir(meta, schema, group.values);
       const partition: Record<string, IcebergValue | null> = {};
       names.forEach((n, i) => { partition[n] = group.values[i] ?? null; });
 
@@ -107,15 +141,20 @@ export async function writeDataFiles(io: FileIO, meta: TableMetadata, rows: Tabl
         let take: number;
         if (encodedBytesPerRow !== undefined) {
           take = Math.max(1, Math.floor(target / encodedBytesPerRow));
+        } else if ((arrowBytes(groupTable) / group.rows) * (group.rows - start) <= target) {
+          take = group.rows - start; // even unencoded it fits one file
         } else {
-          const perRow = arrowBytes(groupTable) / group.rows;
-          take = perRow * (group.rows - start) <= target ? group.rows - start : Math.max(1, Math.floor(target / perRow));
+          // A split is needed and nothing tells the encoded size yet: Arrow bytes overestimate it several times, so
+          // learn it from a sample before sizing the first file.
+          const sample = Math.min(group.rows - start, SAMPLE_ROWS);
+          encodedBytesPerRow = encodeParquet(groupTable.slice(start, start + sample), rowGroupRows).byteLength / sample;
+          take = Math.max(1, Math.floor(target / encodedBytesPerRow));
         }
         // Avoid a tiny trailing file: absorb a remainder under 10% of a file.
         if (group.rows - (start + take) < take * 0.1) take = group.rows - start;
         const chunk = groupTable.slice(start, start + take);
         const bytes = encodeParquet(chunk, rowGroupRows);
-        const uri = joinUri(dir, `00000-0-${operationId}-${String(++fileCount).padStart(5, '0')}.parquet`);
+        const uri = joinUri(dir, dataFileName(operationId, ++fileCount));
         await io.write(uri, bytes);
         const footer = footerMetrics(bytes);
         const metrics = arrowMetrics(chunk, schema);
@@ -134,7 +173,7 @@ export async function writeDataFiles(io: FileIO, meta: TableMetadata, rows: Tabl
           lower_bounds: metrics.lower_bounds,
           upper_bounds: metrics.upper_bounds,
           split_offsets: footer.split_offsets,
-          sort_order_id: opts.sortOrderId ?? 0,
+          sort_order_id: recordedSortOrder(meta, opts.sortOrderId ?? 0),
         });
         encodedBytesPerRow = bytes.byteLength / chunk.numRows;
         start += take;

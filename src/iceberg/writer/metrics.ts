@@ -136,21 +136,28 @@ export function arrowMetrics(table: Table, schema: Schema): ColumnMetrics {
     m.value_counts[field.id] = table.numRows;
     m.null_value_counts[field.id] = nulls;
     if (type === 'float' || type === 'double') m.nan_value_counts[field.id] = nans;
-    if (min === undefined || max === undefined) return;
-    if (type === 'string') {
-      const hi = truncateStringUpper(max as string);
-      m.lower_bounds[field.id] = toBinary('string', truncateStringLower(min as string));
-      if (hi !== undefined) m.upper_bounds[field.id] = toBinary('string', hi);
-    } else if (type === 'binary') {
-      const hi = truncateBinaryUpper(max as Uint8Array);
-      m.lower_bounds[field.id] = truncateBinaryLower(min as Uint8Array);
-      if (hi !== undefined) m.upper_bounds[field.id] = hi;
-    } else {
-      m.lower_bounds[field.id] = toBinary(type, min);
-      m.upper_bounds[field.id] = toBinary(type, max);
-    }
+    if (min !== undefined && max !== undefined) setBounds(m, field.id, type, min, max);
   });
   return m;
+}
+
+/**
+ * Records `min`/`max` (internal representation) as field `id`'s bounds: strings and binary truncated to 16 the way
+ * Iceberg Java does (an upper bound that cannot be incremented is left out), everything else exact.
+ */
+export function setBounds(m: Pick<ColumnMetrics, 'lower_bounds' | 'upper_bounds'>, id: number, type: PrimitiveType, min: IcebergValue, max: IcebergValue): void {
+  if (type === 'string') {
+    const hi = truncateStringUpper(max as string);
+    m.lower_bounds[id] = toBinary('string', truncateStringLower(min as string));
+    if (hi !== undefined) m.upper_bounds[id] = toBinary('string', hi);
+  } else if (type === 'binary') {
+    const hi = truncateBinaryUpper(max as Uint8Array);
+    m.lower_bounds[id] = truncateBinaryLower(min as Uint8Array);
+    if (hi !== undefined) m.upper_bounds[id] = hi;
+  } else {
+    m.lower_bounds[id] = toBinary(type, min);
+    m.upper_bounds[id] = toBinary(type, max);
+  }
 }
 
 export interface FooterMetrics {

@@ -1,6 +1,7 @@
 // A lossless, schema-less Thrift compact-protocol codec: enough to decode a Parquet footer (FileMetaData), edit a
-// field, and encode it again byte-for-byte otherwise. Prototype for "let ClickHouse encode Parquet and rewrite only
-// the footer to add Iceberg field ids".
+// few fields, and encode it again byte-for-byte otherwise. Schema-less on purpose: a generated codec (or hyparquet's
+// reader, which drops the wire types) would lose fields newer than its copy of parquet.thrift, and the footer of a
+// file another writer produced must survive the round trip intact.
 
 export const T = { STOP: 0, TRUE: 1, FALSE: 2, BYTE: 3, I16: 4, I32: 5, I64: 6, DOUBLE: 7, BINARY: 8, LIST: 9, SET: 10, MAP: 11, STRUCT: 12 } as const;
 
@@ -27,6 +28,7 @@ class Reader {
   pos = 0;
   constructor(readonly b: Uint8Array) {}
   byte(): number {
+    if (this.pos >= this.b.length) throw new Error(`thrift compact: truncated input at byte ${this.pos}`);
     return this.b[this.pos++]!;
   }
   varint(): bigint {
@@ -105,6 +107,21 @@ function readStruct(r: Reader): TStruct {
     last = id;
     const value = type === T.TRUE || type === T.FALSE ? type === T.TRUE : readValue(r, type);
     fields.push({ id, type, value });
+  }
+}
+
+/** The value of field `id`, or undefined. */
+export function getField(s: TStruct, id: number): TValue | undefined {
+  return s.find((f) => f.id === id)?.value;
+}
+
+/** Sets (or replaces) field `id`, keeping the fields in id order as encoders emit them. */
+export function setField(s: TStruct, id: number, type: number, value: TValue): void {
+  const at = s.findIndex((f) => f.id === id);
+  if (at >= 0) s[at] = { id, type, value };
+  else {
+    s.push({ id, type, value });
+    s.sort((a, b) => a.id - b.id);
   }
 }
 

@@ -1,0 +1,65 @@
+// One batch of an offload, (lo, hi] of the watermark key, read from ClickHouse and written as data files (nothing
+// committed). Shared by the offload activity and the fan-out range writes, so both pick the encoder the same way.
+
+import type { ClickHouse } from '../clickhouse/client';
+import type { TableConfig } from '../config/tables';
+import { writeDataFiles, type DataFile, type FileIO, type Schema, type TableMetadata } from '../iceberg';
+import { clickhouseEncodingUnsupported, writeWithClickHouse } from './clickhouse-parquet';
+import { batchOrderBy, partitionOrderExpr } from './range';
+
+export interface BatchInput {
+  cfg: TableConfig;
+  /** `db`.`table` of the source. */
+  src: string;
+  /** SELECT list from icebergSchemaFromClickHouse, in schema field order. */
+  select: string[];
+  where: { sql: string; params: Record<string, string> };
+  meta: TableMetadata;
+  /** The schema to write with: the evolved one when this append adds columns. @default the table's current schema */
+  schema?: Schema;
+}
+
+export interface BatchOutput {
+  files: DataFile[];
+  rows: number;
+  /** Which encoder wrote the files ('clickhouse' or 'arrow'), and why not ClickHouse when it was Arrow. */
+  encoder: 'clickhouse' | 'arrow';
+  reason?: string;
+}
+
+/** Sort order id the batch's files can claim: the table's, when its rows come out sorted by it within each file. */
+export function sortedByOrder(cfg: TableConfig): boolean {
+  return cfg.sortBy.length > 0 && cfg.partitionBy.every((p) => partitionOrderExpr(p.column, p.transform) !== null);
+}
+
+export function targetSize(props: Record<string, string> | undefined): { targetFileSizeBytes?: number } {
+  const v = Number(props?.['write.target-file-size-bytes']);
+  return Number.isFinite(v) && v > 0 ? { targetFileSizeBytes: v } : {};
+}
+
+/** The encoder `cfg` asks for, and for `auto` the reason ClickHouse cannot be used (undefined: it can). */
+export function chooseEncoder(cfg: TableConfig, meta: TableMetadata, schema: Schema): { encoder: 'clickhouse' | 'arrow'; reason?: string } {
+  if (cfg.encoder === 'arrow') return { encoder: 'arrow', reason: 'encoder: arrow in the table registry' };
+  const unsupported = clickhouseEncodingUnsupported(meta, schema);
+  if (!unsupported) return { encoder: 'clickhouse' };
+  if (cfg.encoder === 'clickhouse') throw new Error(`offload of ${cfg.name}: encoder: clickhouse is set but ClickHouse cannot write this table exactly as Iceberg requires (${unsupported}); set encoder: auto or arrow`);
+  return { encoder: 'arrow', reason: unsupported };
+}
+
+export async function writeBatch(ch: ClickHouse, io: FileIO, b: BatchInput): Promise<BatchOutput> {
+  const schema = b.schema ?? b.meta.schemas.find((s) => s['schema-id'] === b.meta['current-schema-id'])!;
+  const { encoder, reason } = chooseEncoder(b.cfg, b.meta, schema);
+  const target = targetSize(b.meta.properties).targetFileSizeBytes ?? 128 * 1024 * 1024;
+  const sortOrderId = sortedByOrder(b.cfg) ? b.meta['default-sort-order-id'] : 0;
+  if (encoder === 'clickhouse') {
+    const out = await writeWithClickHouse(ch, io, b.meta, {
+      table: b.cfg.name, src: b.src, select: b.select, where: b.where, sortBy: b.cfg.sortBy, uniqueKey: b.cfg.watermark,
+      schema, targetFileSizeBytes: target, sortOrderId: b.cfg.sortBy.length ? b.meta['default-sort-order-id'] : 0,
+    });
+    return { ...out, encoder };
+  }
+  // The batch query orders rows by partition, then the table's sort order (see batchOrderBy).
+  const rows = await ch.arrow(`SELECT ${b.select.join(', ')} FROM ${b.src} WHERE ${b.where.sql}${batchOrderBy(b.cfg)}`, b.where.params);
+  const files = rows.numRows ? await writeDataFiles(io, b.meta, rows, { targetFileSizeBytes: target, schema, sortOrderId }) : [];
+  return { files, rows: rows.numRows, encoder, ...(reason ? { reason } : {}) };
+}

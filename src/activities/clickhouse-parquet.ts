@@ -1,0 +1,234 @@
+// The ClickHouse-encoded write path: ClickHouse sorts and encodes each partition of a batch as zstd Parquet
+// (`FORMAT Parquet`, on its own cores), coldtier adds the Iceberg field ids by rewriting only the footer and takes
+// the column metrics from it. The rows never become Arrow in this process, so a batch costs a few MB of memory
+// instead of hundreds. Tables this path cannot write exactly as the spec requires use the Arrow path instead.
+
+import { randomUUID } from 'node:crypto';
+import type { ClickHouse } from '../clickhouse/client';
+import { quote } from '../clickhouse/client';
+import { DataSchemaMismatchError, joinUri, type DataFile, type FileIO, type IcebergValue, type PrimitiveType, type Schema, type TableMetadata } from '../iceberg';
+import { decimalRequiredBytes } from '../iceberg/parquet/footer';
+import { decimalParams, fixedLength } from '../iceberg/spec/schema';
+import { defaultSpec } from '../iceberg/spec/table-metadata';
+import { parseTransform } from '../iceberg/spec/transforms';
+import { quoteIdent } from '../iceberg/schema/clickhouse-type';
+import { dataFileName, partitionDir, tableBytesPerRow } from '../iceberg/writer/data-writer';
+import { writeAdoptedFile } from '../iceberg/writer/parquet-file';
+
+/** Settings for ClickHouse's Parquet output: Iceberg's physical types, zstd, no bloom filters (Iceberg's default). */
+export const PARQUET_SETTINGS = {
+  output_format_parquet_compression_method: 'zstd',
+  output_format_parquet_string_as_string: 1,
+  output_format_parquet_fixed_string_as_fixed_byte_array: 1,
+  output_format_parquet_datetime_as_uint32: 0,
+  output_format_parquet_date_as_uint16: 0,
+  output_format_parquet_write_bloom_filter: 0,
+} as const;
+
+/** Encoded bytes per row assumed before a table has any file to learn from (sizes the first files only). */
+const DEFAULT_BYTES_PER_ROW = 100;
+const PLAIN: ReadonlySet<string> = new Set(['boolean', 'int', 'long', 'float', 'double', 'date', 'timestamptz', 'string', 'uuid']);
+
+/**
+ * Why this path cannot write `schema` partitioned by the table's default spec exactly as the spec requires, or
+ * undefined when it can: flat columns of types ClickHouse stores as Iceberg maps them (decimals up to 18 digits as
+ * unscaled integers, wider ones only where ClickHouse's 16-byte decimal is the spec's minimum width), and partition
+ * transforms ClickHouse computes exactly (identity, year, month, day, hour).
+ */
+export function clickhouseEncodingUnsupported(meta: TableMetadata, schema: Schema): string | undefined {
+  for (const f of schema.fields) {
+    if (typeof f.type !== 'string') return `column ${f.name} is a ${f.type.type}`;
+    const dec = decimalParams(f.type);
+    if (dec && dec.precision > 18 && decimalRequiredBytes(dec.precision) !== 16) return `column ${f.name} is decimal(${dec.precision},${dec.scale}), which ClickHouse stores wider than the spec allows`;
+    if (!dec && fixedLength(f.type) === undefined && !PLAIN.has(f.type)) return `column ${f.name} is ${f.type}`;
+  }
+  for (const pf of defaultSpec(meta).fields) {
+    const source = schema.fields.find((f) => f.id === pf['source-id']);
+    if (!source || partitionExpr(parseTransform(pf.transform).kind, source.type as PrimitiveType, 'x') === undefined) return `partition field ${pf.name} uses ${pf.transform}`;
+  }
+  return undefined;
+}
+
+/** Floor division of Int64 expressions (intDiv truncates toward zero; partition transforms floor). */
+const floorDiv = (e: string, d: number) => `(intDiv(${e}, toInt64(${d})) - (modulo(${e}, toInt64(${d})) < 0))`;
+
+/** A ClickHouse expression for the Iceberg partition value of `e` (an expression of the column's Iceberg type). */
+function partitionExpr(transform: string, type: PrimitiveType, e: string): string | undefined {
+  const micros = `toUnixTimestamp64Micro(${e})`;
+  const ts = type === 'timestamptz';
+  const date = type === 'date';
+  switch (transform) {
+    case 'identity':
+      if (date) return `toInt32(${e})`;
+      if (type === 'boolean') return `toUInt8(${e})`;
+      return ['int', 'long', 'string'].includes(type) ? e : undefined;
+    case 'year':
+      return ts || date ? `(toYear(${e}${ts ? ", 'UTC'" : ''}) - 1970)` : undefined;
+    case 'month':
+      return ts || date ? `((toYear(${e}${ts ? ", 'UTC'" : ''}) - 1970) * 12 + toMonth(${e}${ts ? ", 'UTC'" : ''}) - 1)` : undefined;
+    case 'day':
+      return ts ? floorDiv(micros, 86_400_000_000) : date ? `toInt32(${e})` : undefined;
+    case 'hour':
+      return ts ? floorDiv(micros, 3_600_000_000) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function partitionValue(transform: string, type: PrimitiveType, v: string | null): IcebergValue | null {
+  if (v === null) return null;
+  if (transform !== 'identity') return Number(v);
+  if (type === 'long') return BigInt(v);
+  if (type === 'string') return v;
+  if (type === 'boolean') return v !== '0';
+  return Number(v);
+}
+
+export interface ClickHouseBatch {
+  table: string;
+  /** `db`.`table` of the source. */
+  src: string;
+  /** SELECT list from icebergSchemaFromClickHouse (`expr AS name` or `name`), in schema field order. */
+  select: string[];
+  /** The batch's range predicate and its parameters. */
+  where: { sql: string; params: Record<string, string> };
+  /** Columns of the table's sort order (empty: unsorted) and a unique key that makes the order total (the watermark). */
+  sortBy: string[];
+  uniqueKey: string[];
+  /** The schema to write with (current, or the evolved one this append adds). */
+  schema: Schema;
+  targetFileSizeBytes: number;
+  sortOrderId: number;
+}
+
+/** The Iceberg value expression of each field: the SELECT entry without its alias. */
+function valueExprs(b: ClickHouseBatch): string[] {
+  return b.schema.fields.map((f, i) => {
+    const entry = b.select[i];
+    const alias = ` AS ${quoteIdent(f.name)}`;
+    if (entry === quoteIdent(f.name)) return entry;
+    if (entry?.endsWith(alias)) return entry.slice(0, -alias.length);
+    throw new Error(`clickhouse parquet write of ${b.table}: SELECT entry ${i + 1} (${entry}) does not produce column ${f.name}`);
+  });
+}
+
+/** The SELECT list ClickHouse encodes: optional fields Nullable, decimals ≤ 18 digits as their unscaled integers. */
+function parquetSelect(b: ClickHouseBatch, exprs: string[]): string {
+  return b.schema.fields
+    .map((f, i) => {
+      let e = exprs[i]!;
+      const dec = decimalParams(f.type);
+      if (dec && dec.precision <= 18) {
+        const int = dec.precision <= 9 ? 'Int32' : 'Int64';
+        const exact = `CAST(${e} AS Decimal(${dec.precision}, ${dec.scale}))`;
+        e = f.required ? `reinterpret(${exact}, '${int}')` : `if(isNull(${e}), NULL, reinterpret(assumeNotNull(${exact}), '${int}'))`;
+      }
+      if (!f.required) e = `toNullable(${e})`;
+      return `${e} AS ${quoteIdent(f.name)}`;
+    })
+    .join(', ');
+}
+
+interface Group {
+  values: Array<string | null>;
+  /** The same values hex-encoded: the per-file filter compares these, so no value is ever parsed as SQL text. */
+  hex: Array<string | null>;
+  rows: number;
+  nans: Record<number, number>;
+}
+
+/**
+ * Writes one batch (`where`) as data files through ClickHouse's Parquet encoder: one query counts the rows per
+ * partition (and checks strings are UTF-8, and counts NaNs), then one query per file streams that partition's rows,
+ * sorted, as Parquet. Returns the files for prepareAppend; on error, files already written are deleted.
+ */
+export async function writeWithClickHouse(ch: ClickHouse, io: FileIO, meta: TableMetadata, b: ClickHouseBatch): Promise<{ files: DataFile[]; rows: number }> {
+  const exprs = valueExprs(b);
+  const spec = defaultSpec(meta);
+  const fieldIndex = (id: number) => b.schema.fields.findIndex((f) => f.id === id);
+  const parts = spec.fields.map((pf) => {
+    const i = fieldIndex(pf['source-id']);
+    const type = b.schema.fields[i]!.type as PrimitiveType;
+    const transform = parseTransform(pf.transform).kind;
+    return { name: pf.name, transform, type, sql: partitionExpr(transform, type, exprs[i]!)! };
+  });
+  const strings = b.schema.fields.map((f, i) => ({ f, e: exprs[i]! })).filter(({ f }) => f.type === 'string');
+  const floats = b.schema.fields.map((f, i) => ({ f, e: exprs[i]! })).filter(({ f }) => f.type === 'float' || f.type === 'double');
+
+  const summary = await ch.json<Record<string, string | null>>(
+    `SELECT ${[
+      ...parts.map((p, i) => `toString(${p.sql}) AS p${i}, hex(p${i}) AS h${i}`),
+      'toString(count()) AS n',
+      ...strings.map(({ e }, i) => `toString(sum(NOT isValidUTF8(${e}))) AS u${i}`),
+      ...floats.map(({ e }, i) => `toString(countIf(isNaN(${e}))) AS f${i}`),
+    ].join(', ')} FROM ${b.src} WHERE ${b.where.sql}${parts.length ? ` GROUP BY ${parts.map((_, i) => `p${i}, h${i}`).join(', ')}` : ''}`,
+    b.where.params,
+  );
+  const groups: Group[] = summary
+    .filter((r) => Number(r.n) > 0)
+    .map((r) => ({
+      values: parts.map((_, i) => r[`p${i}`] ?? null),
+      hex: parts.map((_, i) => r[`h${i}`] ?? null),
+      rows: Number(r.n),
+      nans: Object.fromEntries(floats.map(({ f }, i) => [f.id, Number(r[`f${i}`])])),
+    }));
+  for (const [i, { f, e }] of strings.entries()) {
+    if (summary.some((r) => Number(r[`u${i}`]) > 0)) await refuseInvalidUtf8(ch, b, f.name, e);
+  }
+
+  const bytesPerRow = tableBytesPerRow(meta) ?? DEFAULT_BYTES_PER_ROW;
+  const select = parquetSelect(b, exprs);
+  const operationId = randomUUID();
+  const written: DataFile[] = [];
+  let fileCount = 0;
+  try {
+    for (const g of groups) {
+      const filter = groups.length > 1 ? parts.map((p, i) => (g.values[i] === null ? ` AND isNull(${p.sql})` : ` AND hex(toString(${p.sql})) = {__p${i}:String}`)).join('') : '';
+      const params = { ...b.where.params, ...Object.fromEntries(g.hex.flatMap((v, i) => (v === null ? [] : [[`__p${i}`, v]]))) };
+      const nFiles = Math.max(1, Math.round((g.rows * bytesPerRow) / b.targetFileSizeBytes));
+      const perFile = Math.ceil(g.rows / nFiles);
+      // Splitting a partition needs a total order for LIMIT/OFFSET: the sort order, then the unique key.
+      const order = [...b.sortBy, ...(nFiles > 1 ? b.uniqueKey : [])].map(quote);
+      const partition = Object.fromEntries(parts.map((p, i) => [p.name, partitionValue(p.transform, p.type, g.values[i]!)]));
+      const dir = partitionDir(meta, b.schema, parts.map((p, i) => partitionValue(p.transform, p.type, g.values[i]!)));
+      for (let k = 0; k < nFiles; k++) {
+        const limit = nFiles > 1 ? ` LIMIT ${perFile} OFFSET ${k * perFile}` : '';
+        const res = await ch.client.exec({
+          query: `SELECT ${select} FROM ${b.src} WHERE ${b.where.sql}${filter}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}${limit} FORMAT Parquet`,
+          query_params: params,
+          clickhouse_settings: { ...PARQUET_SETTINGS },
+        });
+        const chunks: Buffer[] = [];
+        for await (const c of res.stream) chunks.push(c as Buffer);
+        const file = await writeAdoptedFile(io, meta, Buffer.concat(chunks), {
+          uri: joinUri(dir, dataFileName(operationId, ++fileCount)),
+          schema: b.schema,
+          partition,
+          sortOrderId: b.sortOrderId,
+          ...(nFiles === 1 ? { nanCounts: g.nans } : {}),
+        });
+        written.push(file);
+      }
+    }
+  } catch (err) {
+    await Promise.all(written.map((f) => io.delete(f.file_path).catch(() => undefined)));
+    throw err;
+  }
+  const rows = written.reduce((a, f) => a + f.record_count, 0);
+  const expected = groups.reduce((a, g) => a + g.rows, 0);
+  if (rows !== expected) {
+    await Promise.all(written.map((f) => io.delete(f.file_path).catch(() => undefined)));
+    throw new Error(`clickhouse parquet write of ${b.table}: the batch counted ${expected} rows but the files hold ${rows}; the source changed during the read (a mutation or TTL); this attempt wrote nothing and will retry`);
+  }
+  return { files: written, rows };
+}
+
+/** Same refusal (and message) as the Arrow path's UTF-8 check, with a sample of the offending bytes. */
+async function refuseInvalidUtf8(ch: ClickHouse, b: ClickHouseBatch, column: string, e: string): Promise<never> {
+  const [row] = await ch.json<{ h: string; n: string }>(`SELECT hex(substring(${e}, 1, 16)) AS h, toString(length(${e})) AS n FROM ${b.src} WHERE ${b.where.sql} AND NOT isValidUTF8(${e}) LIMIT 1`, b.where.params);
+  const sample = `${(row?.h ?? '').toLowerCase()}${Number(row?.n ?? 0) > 16 ? '…' : ''}`;
+  throw new DataSchemaMismatchError(
+    column,
+    `table ${b.table}: a value is not valid UTF-8 (bytes ${sample}); Iceberg strings must be UTF-8. Clean the column in a view over the source (e.g. toValidUTF8(${column})) or offload it as FixedString/binary`,
+  );
+}
