@@ -10,7 +10,7 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.coldtier/**', 'test/.tmp/**', 'bench/results.json'] },
+  { ignores: ['node_modules/**', '.tools/**', '.coldtier/**', 'test/.tmp/**', 'bench/.tmp/**', 'bench/results.json'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

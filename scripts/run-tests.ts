@@ -144,7 +144,8 @@ const env: NodeJS.ProcessEnv = {
   PATH: [venvBinDir(), process.env.PATH ?? ''].join(delimiter),
 };
 
-const nodeArgs = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000'];
+// Each test file gets 10 minutes unless a --test-timeout is passed (the soak passes its own).
+const nodeArgs = ['--import', 'tsx', '--test', '--test-concurrency=2', ...(flags.some((f) => f.startsWith('--test-timeout')) ? [] : ['--test-timeout=600000'])];
 // TAP keeps the closing `# pass N` / `# fail N` summary on stdout, TTY or not.
 if (!flags.some((f) => f.startsWith('--test-reporter'))) nodeArgs.push('--test-reporter=tap');
 nodeArgs.push(...flags, ...files.map((f) => relative(root, f)));

@@ -1,4 +1,4 @@
-// Scenario 8: soak. Offload cycles back to back for COLDTIER_SOAK_SECONDS (default 180) while a generator keeps
+// Scenario 8: soak. Offload cycles back to back for COLDTIER_SOAK_SECONDS (default 600: ten minutes) while a generator keeps
 // inserting trades (loopback, bounded), with one compaction + expiry run started a tenth of the way in, racing the
 // cycles. The end state must be exact, the watermark lag bounded, and the worker's memory must not keep growing:
 // its RSS (/proc/<pid>/status) is reported at start and end, and its live JS heap — what each full (mark-compact)
@@ -11,7 +11,7 @@ import { createBronzeTable, insertTrades } from '../../src/feed/synthetic';
 import { bronzeTable } from '../helpers/coldtier';
 import { census, compare, harness, report, sleep } from '../faults/helpers';
 
-const SOAK_SECONDS = Number(process.env.COLDTIER_SOAK_SECONDS ?? 180);
+const SOAK_SECONDS = Number(process.env.COLDTIER_SOAK_SECONDS ?? 600);
 /** Generator: every tick, this many rows into each table, until the soak ends or MAX_ROWS per table. */
 const TICK_MS = 250;
 const ROWS_PER_TICK = 100;
@@ -105,6 +105,8 @@ test(`faults 8: soak — ${SOAK_SECONDS} s of back-to-back cycles under continuo
     generating = false;
     await generator;
     const maintained = await maintenance;
+    // A maintenance run still going when the cycles stopped: judge the heap over whatever full GCs came after it.
+    if (maintenanceTo === Infinity) maintenanceTo = cycles;
     for (const t of maintained?.tables ?? []) assert.equal(t.status, 'ok', t.errors.join('; '));
     // Drain: everything inserted is past the 1 s buffer now.
     await sleep(1_500);
