@@ -6,7 +6,8 @@ export type Phases = Record<string, number>;
 
 /**
  * Wraps the ClickHouse reader and the FileIO so a step can split its wall time into reading, bound queries and
- * uploads; what is left is CPU work in the process (Arrow → Parquet encoding, metrics, manifests) and Postgres.
+ * uploads; what is left is CPU work in the process (footer rewrite or Arrow → Parquet encoding, metrics, manifests)
+ * and Postgres.
  */
 export function instrument(ch: ClickHouse, io: FileIO): { ch: ClickHouse; io: FileIO; phases: Phases } {
   const phases: Phases = {};
@@ -18,10 +19,15 @@ export function instrument(ch: ClickHouse, io: FileIO): { ch: ClickHouse; io: Fi
       phases[name] = (phases[name] ?? 0) + (performance.now() - t) / 1000;
     }
   };
+  // The ClickHouse encoder's `FORMAT Parquet` queries go through client.exec (chDB answers them whole, so this times
+  // ClickHouse's sort + encode).
+  const client = Object.create(ch.client, {
+    exec: { value: (args: Parameters<typeof ch.client.exec>[0]) => time('clickhouse: sort + encode Parquet (FORMAT Parquet)', () => ch.client.exec(args)) },
+  }) as typeof ch.client;
   return {
     phases,
     ch: {
-      client: ch.client,
+      client,
       database: ch.database,
       json: (q, p) => time('clickhouse: bound/describe queries', () => ch.json(q, p)),
       arrow: (q, p) => time('clickhouse: read batch as Arrow', () => ch.arrow(q, p)),

@@ -3,6 +3,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { batchRowsFor } from '../../src/activities/batch';
 import { batchOrderBy, batchUpperBound, cycleUpperBound, rangeWhere, watermarkKey, type Bound } from '../../src/activities/range';
 import { describeSource, openClickHouse, type ClickHouse } from '../../src/clickhouse/client';
 import { tableConfigSchema, type TableConfig } from '../../src/config/tables';
@@ -46,7 +47,7 @@ export async function openProto(argv = process.argv.slice(2)): Promise<Proto> {
   const top = (await cycleUpperBound(ch, src, key, null, { bufferSeconds: 0, windowSeconds: 0 }))!;
   const batches: Proto['batches'] = [];
   for (let lo: string[] | null = null; !(lo && lo.every((v, i) => v === top.values[i])); ) {
-    const hi: Bound = await batchUpperBound(ch, src, key, lo, top, cfg.batchRows);
+    const hi: Bound = await batchUpperBound(ch, src, key, lo, top, batchRowsFor(cfg, 'arrow'));
     batches.push({ where: rangeWhere(key, lo, hi.values) });
     lo = hi.values;
   }

@@ -37,6 +37,13 @@ export function targetSize(props: Record<string, string> | undefined): { targetF
   return Number.isFinite(v) && v > 0 ? { targetFileSizeBytes: v } : {};
 }
 
+/** Rows per batch (and commit) when the registry sets none: what each encoder's memory allows. */
+export const DEFAULT_BATCH_ROWS = { clickhouse: 2_000_000, arrow: 500_000 } as const;
+
+export function batchRowsFor(cfg: TableConfig, encoder: 'clickhouse' | 'arrow'): number {
+  return cfg.batchRows ?? DEFAULT_BATCH_ROWS[encoder];
+}
+
 /** The encoder `cfg` asks for, and for `auto` the reason ClickHouse cannot be used (undefined: it can). */
 export function chooseEncoder(cfg: TableConfig, meta: TableMetadata, schema: Schema): { encoder: 'clickhouse' | 'arrow'; reason?: string } {
   if (cfg.encoder === 'arrow') return { encoder: 'arrow', reason: 'encoder: arrow in the table registry' };

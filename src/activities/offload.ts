@@ -10,7 +10,7 @@ import { faultyUploads, removeDeadAttemptFiles, reportingUploads } from './attem
 import type { TableConfig } from '../config/tables';
 import { findSnapshot, icebergSchemaFromClickHouse, type FileIO, type Snapshot, type TableMetadata } from '../iceberg';
 import { commitAppend } from './commit';
-import { writeBatch } from './batch';
+import { batchRowsFor, chooseEncoder, writeBatch } from './batch';
 import { batchUpperBound, cycleUpperBound, maxKey, pendingRows, rangeWhere, watermarkKey, type Bound, type WatermarkKey } from './range';
 import { createTableIfMissing } from './table-setup';
 import { BadRequestError } from './window';
@@ -150,22 +150,23 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
     ? (JSON.parse(mine[0]!.summary![SUMMARY.cycleTo]!) as Bound)
     : await cycleUpperBound(ch, src, key, lo, { bufferSeconds: cfg.lateDataBufferSeconds, windowSeconds: cfg.closedWindowSeconds });
 
+  const batchRows = batchRowsFor(cfg, chooseEncoder(cfg, table.metadata, evolved ?? current ?? schema).encoder);
   if (input.allowFanOut && !mine.length && cycleTo && cfg.fanOutBatches > 0) {
-    const plan = await fanOutPlan(ch, src, key, cfg, expected, lo, cycleTo);
+    const plan = await fanOutPlan(ch, src, key, cfg, batchRows, expected, lo, cycleTo);
     if (plan) return { ...result, status: 'fan-out', fanOut: plan, durationMs: Date.now() - started };
   }
 
   while (cycleTo && !sameKey(lo, cycleTo.values)) {
-    const hi = await batchUpperBound(ch, src, key, lo, cycleTo, cfg.batchRows);
+    const hi = await batchUpperBound(ch, src, key, lo, cycleTo, batchRows);
     const where = rangeWhere(key, lo, hi.values);
     await faultPoint('reading', cfg.name);
-    const { files, rows: batchRows, encoder, reason } = await writeBatch(ch, io, { cfg, src, select, where, meta: table.metadata, ...(evolved ? { schema: evolved } : {}) });
+    const { files, rows, encoder, reason } = await writeBatch(ch, io, { cfg, src, select, where, meta: table.metadata, ...(evolved ? { schema: evolved } : {}) });
     if (!result.encoder) {
       result.encoder = encoder;
       if (reason) result.encoderReason = reason;
       log('offload encoder', { table: cfg.name, encoder, ...(reason ? { reason } : {}) });
     }
-    if (batchRows === 0) {
+    if (rows === 0) {
       // Only possible if rows vanished (TTL) between the bound and the read; nothing to commit, move on.
       lo = hi.values;
       continue;
@@ -184,15 +185,15 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
         [SUMMARY.cycleTo]: JSON.stringify(cycleTo),
         [SUMMARY.source]: cfg.source,
       },
-      watermark: { columns: key.columns, from: expected, to: hi.values, ts: new Date(Number(BigInt(hi.tsMicros) / 1000n)), offloadId, rows: batchRows },
+      watermark: { columns: key.columns, from: expected, to: hi.values, ts: new Date(Number(BigInt(hi.tsMicros) / 1000n)), offloadId, rows },
     });
     table = committed.table;
     lo = hi.values;
     wmTs = new Date(Number(BigInt(hi.tsMicros) / 1000n));
-    metrics.committed(cfg.name, batchRows, files.reduce((a, f) => a + Number(f.file_size_in_bytes), 0));
+    metrics.committed(cfg.name, rows, files.reduce((a, f) => a + Number(f.file_size_in_bytes), 0));
     expected = hi.values;
     result.status = 'committed';
-    result.rows += batchRows;
+    result.rows += rows;
     result.files += files.length;
     result.bytes += files.reduce((a, f) => a + Number(f.file_size_in_bytes), 0);
     result.snapshotId = committed.prepared.snapshotId.toString();
@@ -200,7 +201,7 @@ async function offloadLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent
     result.watermarkTo = hi.values;
     pending.length = 0;
     beat({ table: cfg.name, stage: 'committed', batch, watermark: hi.values, rows: result.rows });
-    log('offload batch committed', { table: cfg.name, batch, rows: batchRows, files: files.length, snapshotId: result.snapshotId, watermark: hi.values });
+    log('offload batch committed', { table: cfg.name, batch, rows, files: files.length, snapshotId: result.snapshotId, watermark: hi.values });
     await faultPoint('after-commit', cfg.name);
     await deps.hooks?.afterCommit?.({ table: cfg.name, attempt, batch });
     batch++;
@@ -248,12 +249,12 @@ function boundWithoutWatermark(table: string, meta: TableMetadata): string[] | n
  * Splits (lo, cycleTo] into batchRows-sized key ranges when there are more than fanOutBatches of them: pending rows
  * are counted first, so the common small cycle costs one count query.
  */
-async function fanOutPlan(ch: ClickHouse, src: string, key: WatermarkKey, cfg: TableConfig, expected: string[] | null, lo: string[] | null, cycleTo: Bound): Promise<FanOutPlan | null> {
+async function fanOutPlan(ch: ClickHouse, src: string, key: WatermarkKey, cfg: TableConfig, batchRows: number, expected: string[] | null, lo: string[] | null, cycleTo: Bound): Promise<FanOutPlan | null> {
   const { pending } = await pendingRows(ch, src, key, lo);
-  if (pending <= cfg.fanOutBatches * cfg.batchRows) return null;
+  if (pending <= cfg.fanOutBatches * batchRows) return null;
   const ranges: FanOutPlan['ranges'] = [];
   for (let from = lo; !sameKey(from, cycleTo.values); ) {
-    const hi = await batchUpperBound(ch, src, key, from, cycleTo, cfg.batchRows);
+    const hi = await batchUpperBound(ch, src, key, from, cycleTo, batchRows);
     ranges.push({ lo: from, hi });
     from = hi.values;
   }
