@@ -2,6 +2,7 @@
 // committed). Shared by the offload activity and the fan-out range writes, so both pick the encoder the same way.
 
 import type { ClickHouse } from '../clickhouse/client';
+import { ConfigError } from '../config/errors';
 import type { TableConfig } from '../config/tables';
 import { writeDataFiles, type DataFile, type FileIO, type Schema, type TableMetadata } from '../iceberg';
 import { clickhouseEncodingUnsupported, writeWithClickHouse } from './clickhouse-parquet';
@@ -49,7 +50,7 @@ export function chooseEncoder(cfg: TableConfig, meta: TableMetadata, schema: Sch
   if (cfg.encoder === 'arrow') return { encoder: 'arrow', reason: 'encoder: arrow in the table registry' };
   const unsupported = clickhouseEncodingUnsupported(meta, schema);
   if (!unsupported) return { encoder: 'clickhouse' };
-  if (cfg.encoder === 'clickhouse') throw new Error(`offload of ${cfg.name}: encoder: clickhouse is set but ClickHouse cannot write this table exactly as Iceberg requires (${unsupported}); set encoder: auto or arrow`);
+  if (cfg.encoder === 'clickhouse') throw new ConfigError(`table ${cfg.name}: encoder: clickhouse is set but ClickHouse cannot write this table exactly as Iceberg requires (${unsupported}); set encoder: auto or arrow in the table registry`);
   return { encoder: 'arrow', reason: unsupported };
 }
 

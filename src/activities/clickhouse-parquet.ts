@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouse } from '../clickhouse/client';
 import { quote } from '../clickhouse/client';
+import { ConfigError } from '../config/errors';
 import { DataSchemaMismatchError, joinUri, type DataFile, type FileIO, type IcebergValue, type PrimitiveType, type Schema, type TableMetadata } from '../iceberg';
 import { decimalRequiredBytes } from '../iceberg/parquet/footer';
 import { decimalParams, fixedLength } from '../iceberg/spec/schema';
@@ -193,19 +194,12 @@ export async function writeWithClickHouse(ch: ClickHouse, io: FileIO, meta: Tabl
       const dir = partitionDir(meta, b.schema, parts.map((p, i) => partitionValue(p.transform, p.type, g.values[i]!)));
       for (let k = 0; k < nFiles; k++) {
         const limit = nFiles > 1 ? ` LIMIT ${perFile} OFFSET ${k * perFile}` : '';
-        const res = await ch.client.exec({
-          query: `SELECT ${select} FROM ${b.src} WHERE ${b.where.sql}${filter}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}${limit} FORMAT Parquet`,
-          query_params: params,
-          clickhouse_settings: { ...PARQUET_SETTINGS },
-        });
-        const chunks: Buffer[] = [];
-        for await (const c of res.stream) chunks.push(c as Buffer);
-        const file = await writeAdoptedFile(io, meta, Buffer.concat(chunks), {
-          uri: joinUri(dir, dataFileName(operationId, ++fileCount)),
-          schema: b.schema,
-          partition,
-          sortOrderId: b.sortOrderId,
-          ...(nFiles === 1 ? { nanCounts: g.nans } : {}),
+        const parquet = await encode(ch, b, `SELECT ${select} FROM ${b.src} WHERE ${b.where.sql}${filter}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}${limit} FORMAT Parquet`, params);
+        const uri = joinUri(dir, dataFileName(operationId, ++fileCount));
+        const file = await writeAdoptedFile(io, meta, parquet, { uri, schema: b.schema, partition, sortOrderId: b.sortOrderId, ...(nFiles === 1 ? { nanCounts: g.nans } : {}) }).catch((err: unknown) => {
+          if (!(err instanceof DataSchemaMismatchError)) throw err;
+          // This server encodes a column differently from what the spec requires (another ClickHouse version?).
+          throw new DataSchemaMismatchError(err.column, `${err.message.replace(/^.*? at column \S+: /, '')}; ClickHouse's Parquet for table ${b.table} cannot be adopted as is: set encoder: arrow for it in the table registry`);
         });
         written.push(file);
       }
@@ -221,6 +215,20 @@ export async function writeWithClickHouse(ch: ClickHouse, io: FileIO, meta: Tabl
     throw new Error(`clickhouse parquet write of ${b.table}: the batch counted ${expected} rows but the files hold ${rows}; the source changed during the read (a mutation or TTL); this attempt wrote nothing and will retry`);
   }
   return { files: written, rows };
+}
+
+/** One `FORMAT Parquet` query's bytes. A server too old for the settings gets a config error saying what to do. */
+async function encode(ch: ClickHouse, b: ClickHouseBatch, query: string, params: Record<string, string>): Promise<Buffer> {
+  try {
+    const res = await ch.client.exec({ query, query_params: params, clickhouse_settings: { ...PARQUET_SETTINGS } });
+    const chunks: Buffer[] = [];
+    for await (const c of res.stream) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  } catch (err) {
+    const unknown = /Unknown setting '?([\w.]+)'?/.exec(err instanceof Error ? err.message : '');
+    if (unknown) throw new ConfigError(`table ${b.table}: the ClickHouse server does not know the setting ${unknown[1]}, which its Parquet encoder needs; upgrade it, or set encoder: arrow in the table registry`);
+    throw err;
+  }
 }
 
 /** Same refusal (and message) as the Arrow path's UTF-8 check, with a sample of the offending bytes. */
