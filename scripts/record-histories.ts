@@ -70,7 +70,7 @@ async function maintenanceRun(
     if (opts.gap) {
       // Rows the offload never takes: the watermark is moved past them by hand.
       const t = names[0]!;
-      await insertTrades(services.ch, t, { rows: 300, exchange: 'binance', seed: 77, eventTimeEnd: new Date(Date.now() - 2 * 3_600_000), spreadSeconds: 600 });
+      await insertTrades(services.ch, t, { rows: 300, exchange: 'binance', seed: 77, eventTimeEnd: new Date(Date.now() - 4 * 3_600_000), spreadSeconds: 600 });
       const [top] = await services.ch.json<{ ts: string; seq: string }>(`SELECT toString(max(ingested_at)) AS ts, toString(max(sequence)) AS seq FROM ${t}`);
       await setWatermark(services.pool, { catalog: env.settings.catalog.name, namespace: env.settings.catalog.namespace, table: t }, ['ingested_at', 'sequence'], [top!.ts, top!.seq], new Date());
     }
