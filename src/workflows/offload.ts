@@ -91,7 +91,15 @@ export async function offloadWorkflow(input: OffloadWorkflowInput = {}): Promise
 }
 
 /** The run's result as a Markdown table for the Web UI's "current details". */
+/** How far the watermark (its first column, an ingestion time in UTC) trails the end of this run, e.g. "42 s". */
+function lag(watermark: string[] | null): string {
+  const ts = watermark?.[0] ? Date.parse(`${watermark[0].replace(' ', 'T')}Z`) : NaN;
+  if (Number.isNaN(ts)) return '';
+  const s = Math.max(0, Math.round((Date.now() - ts) / 1000));
+  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
+}
+
 function detailsMarkdown(tables: OffloadTableResult[]): string {
-  const rows = tables.map((t) => `| ${t.table} | ${t.status} | ${t.rows} | ${t.files} | ${t.snapshotId ?? ''} | ${(t.watermarkTo ?? []).join(' #')} | ${(t.reason ?? '').replace(/[|\n]/g, ' ')} |`);
-  return ['| table | status | rows | files | snapshot | watermark | note |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
+  const rows = tables.map((t) => `| ${t.table} | ${t.status} | ${t.rows} | ${t.files} | ${t.snapshotId ?? ''} | ${(t.watermarkTo ?? []).join(' #')} | ${lag(t.watermarkTo)} | ${(t.reason ?? '').replace(/[|\n]/g, ' ')} |`);
+  return ['| table | status | rows | files | snapshot | watermark | lag | note |', '|---|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
