@@ -4,7 +4,8 @@
 import type { ClickHouse } from '../clickhouse/client';
 import { ConfigError } from '../config/errors';
 import type { TableConfig } from '../config/tables';
-import { writeDataFiles, type DataFile, type FileIO, type Schema, type TableMetadata } from '../iceberg';
+import { currentSchema, writeDataFiles, type DataFile, type FileIO, type Schema, type TableMetadata } from '../iceberg';
+import { TABLE_PROPERTY_DEFAULTS, tableProperty } from '../iceberg/spec/table-metadata';
 import { clickhouseEncodingUnsupported, writeWithClickHouse } from './clickhouse-parquet';
 import { batchOrderBy, partitionOrderExpr } from './range';
 
@@ -28,14 +29,15 @@ export interface BatchOutput {
   reason?: string;
 }
 
-/** Sort order id the batch's files can claim: the table's, when its rows come out sorted by it within each file. */
-export function sortedByOrder(cfg: TableConfig): boolean {
+/** Whether the Arrow path's files come out sorted by the table's sort order (see batchOrderBy). */
+function sortedByOrder(cfg: TableConfig): boolean {
   return cfg.sortBy.length > 0 && cfg.partitionBy.every((p) => partitionOrderExpr(p.column, p.transform) !== null);
 }
 
-export function targetSize(props: Record<string, string> | undefined): { targetFileSizeBytes?: number } {
-  const v = Number(props?.['write.target-file-size-bytes']);
-  return Number.isFinite(v) && v > 0 ? { targetFileSizeBytes: v } : {};
+/** write.target-file-size-bytes, or Iceberg's default (128 MiB) when it is unset or not a positive number. */
+function targetFileSize(meta: TableMetadata): number {
+  const v = Number(tableProperty(meta, 'write.target-file-size-bytes'));
+  return Number.isFinite(v) && v > 0 ? v : Number(TABLE_PROPERTY_DEFAULTS['write.target-file-size-bytes']);
 }
 
 /** Rows per batch (and commit) when the registry sets none: what each encoder's memory allows. */
@@ -55,14 +57,17 @@ export function chooseEncoder(cfg: TableConfig, meta: TableMetadata, schema: Sch
 }
 
 export async function writeBatch(ch: ClickHouse, io: FileIO, b: BatchInput): Promise<BatchOutput> {
-  const schema = b.schema ?? b.meta.schemas.find((s) => s['schema-id'] === b.meta['current-schema-id'])!;
+  const schema = b.schema ?? currentSchema(b.meta);
   const { encoder, reason } = chooseEncoder(b.cfg, b.meta, schema);
-  const target = targetSize(b.meta.properties).targetFileSizeBytes ?? 128 * 1024 * 1024;
-  const sortOrderId = sortedByOrder(b.cfg) ? b.meta['default-sort-order-id'] : 0;
+  const target = targetFileSize(b.meta);
+  // ClickHouse sorts each file by the sort order itself; the Arrow path relies on the batch query's ORDER BY, which
+  // puts the partition first and so follows the sort order within a file only for transforms it can order by.
+  const sorted = encoder === 'clickhouse' ? b.cfg.sortBy.length > 0 : sortedByOrder(b.cfg);
+  const sortOrderId = sorted ? b.meta['default-sort-order-id'] : 0;
   if (encoder === 'clickhouse') {
     const out = await writeWithClickHouse(ch, io, b.meta, {
       table: b.cfg.name, src: b.src, select: b.select, where: b.where, sortBy: b.cfg.sortBy, uniqueKey: b.cfg.watermark,
-      schema, targetFileSizeBytes: target, sortOrderId: b.cfg.sortBy.length ? b.meta['default-sort-order-id'] : 0,
+      schema, targetFileSizeBytes: target, sortOrderId,
     });
     return { ...out, encoder };
   }

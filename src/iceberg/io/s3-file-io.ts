@@ -21,6 +21,9 @@ function s3Address(uri: string): { bucket: string; key: string } {
   return parsed;
 }
 
+/** `key` as a directory prefix: with a trailing `/`, so `t/a` never matches `t/ab/…` (the bucket root stays ''). */
+const dirKey = (key: string) => (key === '' || key.endsWith('/') ? key : `${key}/`);
+
 function isNotFound(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -85,7 +88,7 @@ export function createS3FileIO(settings: S3Settings): FileIO {
     },
     async list(prefixUri) {
       const { bucket, key } = s3Address(prefixUri);
-      const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+      const prefix = dirKey(key);
       const out: FileInfo[] = [];
       let token: string | undefined;
       try {
@@ -104,7 +107,7 @@ export function createS3FileIO(settings: S3Settings): FileIO {
     },
     async abortStaleUploads(prefixUri, olderThan, dryRun = false) {
       const { bucket, key } = s3Address(prefixUri);
-      const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+      const prefix = dirKey(key);
       const aborted: string[] = [];
       let keyMarker: string | undefined;
       let uploadIdMarker: string | undefined;
@@ -128,7 +131,7 @@ export function createS3FileIO(settings: S3Settings): FileIO {
     },
     async listNames(dirUri, namePrefix) {
       const { bucket, key } = s3Address(dirUri);
-      const dir = key === '' || key.endsWith('/') ? key : `${key}/`;
+      const dir = dirKey(key);
       const out: string[] = [];
       let token: string | undefined;
       try {
