@@ -77,7 +77,7 @@ async function maintenanceRun(
     const failing = opts.failCompactOf === undefined ? undefined : names[opts.failCompactOf];
     const worker = await createWorker(env.settings, {
       services,
-      compactHooks: { beforeCommit: async (table) => { if (table === failing) throw new Error('injected: object store refused the compacted files'); } },
+      hooks: { beforeCompactCommit: async (table) => { if (table === failing) throw new Error('injected: object store refused the compacted files'); } },
     });
     await worker.runUntil(client.workflow.execute('maintenanceWorkflow', { taskQueue: env.settings.temporal.taskQueue, workflowId, args: [args] }).catch(() => null));
   } finally {

@@ -1,14 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import type pg from 'pg';
-import { createActivities } from './activities';
-import type { TestHooks } from './activities/offload';
-import type { CompactHooks } from './activities/maintenance/compact';
+import { createActivities, type TestHooks } from './activities';
+import { openFileIO } from './activities/deps';
+import { faultHooksFromEnv } from './activities/faults';
 import { openClickHouse, type ClickHouse } from './clickhouse/client';
 import type { Settings } from './config/settings';
 import { migrate } from './db/migrations';
 import { openPool } from './db/pool';
-import { openFileIO } from './iceberg-io';
 import type { FileIO } from './iceberg';
 import { connectWorker } from './temporal/connection';
 import { ensureSearchAttributes } from './schedules/search-attributes';
@@ -45,8 +44,8 @@ export async function openServices(settings: Settings): Promise<Services> {
 export interface WorkerOptions {
   services: Services;
   identity?: string;
+  /** Fault injection for tests. @default the fault suite's hooks when COLDTIER_FAULT_PAUSE is set, else none */
   hooks?: TestHooks;
-  compactHooks?: CompactHooks;
   /** @default settings.temporal.taskQueue */
   taskQueue?: string;
 }
@@ -60,12 +59,13 @@ export async function createWorker(settings: Settings, opts: WorkerOptions): Pro
   });
   metrics.declareTables(settings.tables.map((t) => t.name));
   const { pool, ch, io } = opts.services;
+  const hooks = opts.hooks ?? faultHooksFromEnv();
   return Worker.create({
     connection,
     namespace: settings.temporal.namespace,
     taskQueue: opts.taskQueue ?? settings.temporal.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ settings, pool, ch, io, ...(opts.hooks ? { hooks: opts.hooks } : {}), ...(opts.compactHooks ? { compactHooks: opts.compactHooks } : {}) }),
+    activities: createActivities({ settings, pool, ch, io, ...(hooks ? { hooks } : {}) }),
     ...(opts.identity ? { identity: opts.identity } : {}),
     // Offloads are I/O + CPU heavy; a 2-core machine does best with a few at a time.
     maxConcurrentActivityTaskExecutions: 4,

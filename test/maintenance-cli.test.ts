@@ -5,7 +5,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createActivities } from '../src/activities';
-import { loadTable } from '../src/activities/table-setup';
+import { loadTable } from '../src/iceberg';
 import { setWatermark } from '../src/db/watermarks';
 import { createBronzeTable, insertTrades } from '../src/feed/synthetic';
 import { listDataFiles } from '../src/iceberg';

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { WorkflowFailedError } from '@temporalio/client';
 import { createActivities } from '../src/activities';
 import type { BackfillTableResult, MaintenanceWorkflowResult } from '../src/activities/types';
-import { loadTable } from '../src/activities/table-setup';
+import { loadTable } from '../src/iceberg';
 import { setWatermark, readWatermark } from '../src/db/watermarks';
 import { createBronzeTable, insertTrades } from '../src/feed/synthetic';
 import { listDataFiles, readManifestList } from '../src/iceberg';
@@ -41,7 +41,7 @@ test('maintenance: compaction keeps every row and a concurrent append, expiry ke
     const source = await fingerprint(ch, table);
     assert.deepEqual(await fingerprint(ch, ice), source);
 
-    const worker = await createWorker(settings, { services, compactHooks: { beforeCommit: async () => duringCompaction?.() } });
+    const worker = await createWorker(settings, { services, hooks: { beforeCompactCommit: async () => duringCompaction?.() } });
     await worker.runUntil(async () => {
       // 1. Compaction, with an offload committing between planning and commit.
       duringCompaction = async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { OffloadWorkflowResult } from '../src/activities/types';
 import { startOffload } from '../src/cli/offload';
 import { createBronzeTable, insertTrades } from '../src/feed/synthetic';
-import { loadTable } from '../src/activities/table-setup';
+import { loadTable } from '../src/iceberg';
 import { readWatermark } from '../src/db/watermarks';
 import { createWorker, openServices } from '../src/worker';
 import { bronzeTable, fingerprint, icebergFunction, makeTestEnv } from './helpers/coldtier';

@@ -1,7 +1,7 @@
 import { createBronzeTable, insertTrades } from '../../src/feed/synthetic';
 import { describeSource, type ClickHouse } from '../../src/clickhouse/client';
-import { icebergSchemaFromClickHouse } from '../../src/iceberg';
-import { batchOrderBy } from '../../src/activities/range';
+import { icebergSchemaFromClickHouse } from '../../src/clickhouse/schema/from-clickhouse';
+import { batchOrderBy } from '../../src/clickhouse/range';
 import { tableConfigSchema } from '../../src/config/tables';
 import type { Bench } from './context';
 import { bronzeConfig } from './context';

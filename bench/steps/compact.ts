@@ -5,10 +5,11 @@ import { Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { createActivities } from '../../src/activities';
 import { commitAppend } from '../../src/activities/commit';
-import { createTableIfMissing } from '../../src/activities/table-setup';
+import { ensureTable } from '../../src/activities/tables';
 import { describeSource } from '../../src/clickhouse/client';
 import { tableConfigSchema } from '../../src/config/tables';
-import { icebergSchemaFromClickHouse, writeDataFiles, type DataFile } from '../../src/iceberg';
+import { writeDataFiles, type DataFile } from '../../src/iceberg';
+import { icebergSchemaFromClickHouse } from '../../src/clickhouse/schema/from-clickhouse';
 import { bronzeConfig, type Bench } from '../lib/context';
 import { tradeSource } from '../lib/data';
 import type { Figure } from '../lib/report';
@@ -45,7 +46,7 @@ export async function compactStep(b: Bench): Promise<{ figures: Figure[]; detail
 
   // The small files, written once in ingestion order (as small offload batches would be); every run's table
   // references the same files, so each run compacts identical input.
-  const seed = await createTableIfMissing(pool, io, settings.warehouse, id('compact_seed'), cfg, schema);
+  const seed = await ensureTable({ settings, pool, ch, io }, cfg, id('compact_seed'), schema);
   const all = await ch.arrow(`SELECT ${src.select.join(', ')} FROM \`${src.table}\` ORDER BY ingested_at, sequence`);
   const files: DataFile[] = [];
   const { s: seedS } = await timed(async () => {
@@ -60,7 +61,7 @@ export async function compactStep(b: Bench): Promise<{ figures: Figure[]; detail
   const results = [];
   for (const [i, name] of names.entries()) {
     const cfgI = tableConfigSchema.parse(bronzeConfig(name, src.table));
-    const table = await createTableIfMissing(pool, io, settings.warehouse, id(name), cfgI, schema);
+    const table = await ensureTable({ settings, pool, ch, io }, cfgI, id(name), schema);
     await commitAppend(pool, io, table, { id: id(name), files, summary: { 'coldtier.bench': 'small files' } });
     const { s, value } = await timed(() => acts.compactTable({ table: name, targetFileSizeMb: 128, minInputFiles: 5, dryRun: false }));
     if (value.status !== 'compacted' || value.filesRewritten !== files.length) throw new Error(`compaction of ${name}: ${value.status}, ${value.filesRewritten} files rewritten`);

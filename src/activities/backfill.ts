@@ -1,48 +1,17 @@
 import { describeSource, qualified, quote } from '../clickhouse/client';
-import { tableConfig, timeColumn } from '../config/lookup';
+import { canonicalValue, missingRuns, sourceKeys } from '../clickhouse/keys';
+import { batchOrderBy, keyParams, keyTuple, maxKey, paramTuple, watermarkKey } from '../clickhouse/range';
+import { tableConfig, tableIdent, timeColumn } from '../config/lookup';
 import type { TableConfig } from '../config/tables';
 import { withTableLock } from '../db/table-lock';
 import { readWatermark, type TableIdent } from '../db/watermarks';
-import { currentSchema, icebergSchemaFromClickHouse, scanColumns, writeDataFiles } from '../iceberg';
+import { loadTable, scanColumns, writeDataFiles } from '../iceberg';
 import { commitAppend } from './commit';
-import { canonicalValue, missingRuns, sourceKeys } from './keys';
-import type { OffloadDeps } from './offload';
-import { batchOrderBy, maxKey, watermarkKey, type WatermarkKey } from './range';
-import { loadTable } from './table-setup';
-import { BadRequestError, hours, parseWindow } from './window';
-
-export interface BackfillTableInput {
-  table: string;
-  /** ISO start (inclusive) of the event-time window. */
-  from: string;
-  /** ISO end (exclusive). */
-  to: string;
-  /** Why: shown in the snapshot summary (e.g. "repair after audit"). */
-  reason?: string;
-}
-
-export interface BackfillHour {
-  hour: string;
-  clickhouse: number;
-  iceberg: number;
-  added: number;
-}
-
-export interface BackfillTableResult {
-  table: string;
-  from: string;
-  to: string;
-  rowsAdded: number;
-  files: number;
-  snapshotIds: string[];
-  /** Hours whose row sets differed before the backfill. */
-  repairedHours: BackfillHour[];
-  durationMs: number;
-}
-
-const paramTuple = (k: WatermarkKey, p: string) => `(${k.types.map((t, i) => `{${p}${i}:${t}}`).join(', ')})`;
-const keyTuple = (k: WatermarkKey) => `(${k.columns.map(quote).join(', ')})`;
-const bind = (p: string, values: string[]) => Object.fromEntries(values.map((v, i) => [`${p}${i}`, v]));
+import type { ActivityDeps } from './deps';
+import { BadRequestError } from './errors';
+import { sourceSchema } from './tables';
+import type { BackfillTableInput, BackfillTableResult } from './types';
+import { hours, parseWindow } from './window';
 
 /**
  * Re-offloads the rows of an event-time window that are in ClickHouse but not in Iceberg, hour by hour: an anti-join
@@ -50,14 +19,14 @@ const bind = (p: string, values: string[]) => Object.fromEntries(values.map((v, 
  * key are considered (rows above it belong to the regular offload), so backfill and offload never take the same row,
  * and running it twice adds nothing the second time.
  */
-export async function backfillTable(deps: OffloadDeps, input: BackfillTableInput): Promise<BackfillTableResult> {
+export async function backfillTable(deps: ActivityDeps, input: BackfillTableInput): Promise<BackfillTableResult> {
   const cfg = tableConfig(deps.settings, input.table);
   const window = parseWindow(`backfill of ${cfg.name}`, input.from, input.to);
-  const id = { catalog: deps.settings.catalog.name, namespace: deps.settings.catalog.namespace, table: cfg.name };
+  const id = tableIdent(deps.settings, cfg.name);
   return withTableLock(deps.settings.databaseUrl, id, () => backfillLocked(deps, cfg, id, window, input));
 }
 
-async function backfillLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIdent, window: { from: Date; to: Date }, input: BackfillTableInput): Promise<BackfillTableResult> {
+async function backfillLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIdent, window: { from: Date; to: Date }, input: BackfillTableInput): Promise<BackfillTableResult> {
   const started = Date.now();
   const { pool, ch, io } = deps;
   const result: BackfillTableResult = { table: cfg.name, from: window.from.toISOString(), to: window.to.toISOString(), rowsAdded: 0, files: 0, snapshotIds: [], repairedHours: [], durationMs: 0 };
@@ -69,13 +38,13 @@ async function backfillLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIden
   const key = watermarkKey(cfg, columns);
   const upper = (await maxKey(ch, key, wm.values, wm.committedTo))!;
   const time = timeColumn(cfg);
-  const { select } = icebergSchemaFromClickHouse(cfg.name, columns, { previous: currentSchema(table.metadata), lastColumnId: table.metadata['last-column-id'] });
+  const { select } = sourceSchema(cfg, columns, table.metadata);
   const timeType = columns.find((c) => c.name === time)?.type;
   if (!timeType) throw new BadRequestError(`backfill of ${cfg.name}: timeColumn ${time} is not a column of ${cfg.source}`);
 
   for (const [fromMs, toMs] of hours(window)) {
     const hourWhere = `${quote(time)} >= fromUnixTimestamp64Milli({hf:Int64}) AND ${quote(time)} < fromUnixTimestamp64Milli({ht:Int64}) AND ${keyTuple(key)} <= ${paramTuple(key, 'u')}`;
-    const hourParams = { hf: fromMs, ht: toMs, ...bind('u', upper) };
+    const hourParams = { hf: fromMs, ht: toMs, ...keyParams('u', upper) };
     const keys = await sourceKeys(ch, src, key, hourWhere, hourParams);
     const present = new Set<string>();
     for await (const part of scanColumns(io, table.metadata, { columns: key.columns, filter: { column: time, fromMs, toMs } })) {
@@ -87,7 +56,7 @@ async function backfillLocked(deps: OffloadDeps, cfg: TableConfig, id: TableIden
     const missing = runs.reduce((a, r) => a + r.count, 0);
     // Each run of consecutive missing keys becomes one key range; rows are read once, ordered like an offload batch.
     const ranges = runs.map((_, i) => `(${keyTuple(key)} >= ${paramTuple(key, `a${i}_`)} AND ${keyTuple(key)} <= ${paramTuple(key, `b${i}_`)})`);
-    const rangeParams = Object.assign({}, ...runs.map((r, i) => ({ ...bind(`a${i}_`, r.first), ...bind(`b${i}_`, r.last) })));
+    const rangeParams = Object.assign({}, ...runs.map((r, i) => ({ ...keyParams(`a${i}_`, r.first), ...keyParams(`b${i}_`, r.last) })));
     const rows = await ch.arrow(`SELECT ${select.join(', ')} FROM ${src} WHERE ${hourWhere} AND (${ranges.join(' OR ')})${batchOrderBy(cfg)}`, { ...hourParams, ...rangeParams });
     const files = await writeDataFiles(io, table.metadata, rows);
     const committed = await commitAppend(pool, io, table, {

@@ -1,14 +1,17 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Settings } from '../config/settings';
 import { tableConfig } from '../config/lookup';
-import { offloadTable, type OffloadDeps } from './offload';
-import { backfillTable, type BackfillTableInput } from './backfill';
-import { commitRanges, writeRange } from './fanout';
-import { auditTable, type AuditTableInput } from './maintenance/audit';
-import { compactTable, type CompactHooks, type CompactTableInput } from './maintenance/compact';
-import { expireTable, type ExpireTableInput } from './maintenance/expire';
-import { removeOrphans, type OrphansTableInput } from './maintenance/orphans';
-import type { CommitRangesInput, OffloadTableInput, PlanOffloadInput, PlannedTable, WriteRangeInput } from './types';
+import type { Settings } from '../config/settings';
+import { backfillTable } from './backfill';
+import type { ActivityDeps } from './deps';
+import { auditTable } from './maintenance/audit';
+import { compactTable } from './maintenance/compact';
+import { expireTable } from './maintenance/expire';
+import { removeOrphans } from './maintenance/orphans';
+import { commitRanges, writeRange } from './offload/fan-out';
+import { offloadTable } from './offload/offload';
+import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, WriteRangeInput } from './types';
+
+export type { ActivityDeps, TestHooks } from './deps';
 
 /**
  * Errors that no retry can fix: bad config, a missing source table, a schema Iceberg cannot take, a corrupt
@@ -38,8 +41,6 @@ function permanent<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...
     }
   };
 }
-
-export type ActivityDeps = OffloadDeps & { compactHooks?: CompactHooks };
 
 /** Activities get their clients through this factory; workflows proxy `ReturnType<typeof createActivities>`. */
 export function createActivities(deps: ActivityDeps) {

@@ -1,7 +1,4 @@
-/** Thrown for a malformed request (window, options). Not retryable; the message says what to pass instead. */
-export class BadRequestError extends Error {
-  override readonly name = 'BadRequestError';
-}
+import { BadRequestError } from './errors';
 
 export interface HourWindow {
   from: Date;

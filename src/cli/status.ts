@@ -1,8 +1,9 @@
 import { describeSource, qualified } from '../clickhouse/client';
-import { pendingRows, watermarkKey } from '../activities/range';
+import { pendingRows, watermarkKey } from '../clickhouse/range';
 import type { Settings } from '../config/settings';
+import { tableIdent } from '../config/lookup';
 import { listWatermarks } from '../db/watermarks';
-import { loadTable } from '../activities/table-setup';
+import { loadTable } from '../iceberg';
 import type { Services } from '../worker';
 import { duration, table, watermark } from './format';
 
@@ -24,7 +25,7 @@ export async function collectStatus(settings: Settings, svc: Services): Promise<
   const wms = await listWatermarks(svc.pool, settings.catalog.name);
   const out: TableStatus[] = [];
   for (const t of settings.tables) {
-    const id = { catalog: settings.catalog.name, namespace: settings.catalog.namespace, table: t.name };
+    const id = tableIdent(settings, t.name);
     const wm = wms.get(`${id.namespace}.${t.name}`) ?? null;
     const s: TableStatus = { table: t.name, layer: t.layer, watermark: wm?.values ?? null, watermarkTs: wm?.ts.toISOString() ?? null, lagSeconds: null, pendingRows: null, snapshots: 0, files: 0, rows: 0 };
     try {

@@ -9,6 +9,11 @@ export function tableConfig(settings: Settings, name: string): TableConfig {
   return cfg;
 }
 
+/** The catalog identifier of a registry table (the key of its catalog row, watermark and lock). */
+export function tableIdent(settings: Settings, table: string): { catalog: string; namespace: string; table: string } {
+  return { catalog: settings.catalog.name, namespace: settings.catalog.namespace, table };
+}
+
 /** The event-time column of a table (audit, backfill), or a ConfigError saying how to set one. */
 export function timeColumn(cfg: TableConfig): string {
   const c = cfg.timeColumn ?? cfg.partitionBy[0]?.column;

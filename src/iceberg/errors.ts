@@ -25,25 +25,6 @@ export class FileIOError extends IcebergError {
   }
 }
 
-/** Thrown by icebergSchemaFromClickHouse when a ClickHouse column type has no lossless Iceberg mapping. Permanent. */
-export class UnsupportedTypeError extends IcebergError {
-  constructor(
-    readonly table: string,
-    readonly column: string,
-    readonly clickhouseType: string,
-    hint: string,
-  ) {
-    super(`iceberg schema for ${table}: column ${column} has unsupported ClickHouse type ${clickhouseType}; ${hint}`);
-  }
-}
-
-/** Thrown by icebergSchemaFromClickHouse when the new columns are not a legal evolution of the previous schema. Permanent. */
-export class SchemaEvolutionError extends IcebergError {
-  constructor(readonly table: string, readonly column: string, reason: string) {
-    super(`iceberg schema evolution for ${table}: column ${column}: ${reason}`);
-  }
-}
-
 /** Thrown by parseTableMetadata / readTableMetadata when a file is not valid v1/v2 Iceberg table metadata. */
 export class MetadataParseError extends IcebergError {
   constructor(readonly fileUri: string, reason: string, options?: { cause?: unknown }) {

@@ -1,5 +1,5 @@
-// Public API of the Iceberg writer. Everything the rest of coldtier uses is
-// re-exported here; deeper imports are internal.
+// Public API of the Iceberg library. Everything the rest of coldtier uses is
+// re-exported here; deeper imports are internal (lint refuses them outside src/iceberg).
 
 export * from './errors';
 
@@ -8,21 +8,30 @@ export { createFileIO } from './io/file-io';
 export { joinUri, parseUri } from './io/uri';
 
 export type { IcebergType, ListType, MapType, NestedField, PrimitiveType, Schema, StructType } from './spec/schema';
+export { decimalParams, fixedLength, maxFieldId, sameSchemaFields } from './spec/schema';
 export type { PartitionField, PartitionSpec, SortField, SortOrder } from './spec/partition-spec';
 export type { MetadataLogEntry, Snapshot, SnapshotLogEntry, SnapshotRef } from './spec/snapshot';
 export type { PartitionFieldInput, SortFieldInput, TableMetadata } from './spec/table-metadata';
-export { ancestry, currentSchema, currentSnapshot, defaultSpec, findSnapshot, newTableMetadata } from './spec/table-metadata';
+export { ancestry, currentSchema, currentSnapshot, defaultSpec, findSnapshot, newTableMetadata, TABLE_PROPERTY_DEFAULTS, tableProperty } from './spec/table-metadata';
+export { parseTransform } from './spec/transforms';
 export { parseTableMetadata, serializeTableMetadata } from './spec/metadata-json';
 export type { DataFile, ManifestEntry } from './spec/manifest';
 export type { FieldSummary, ManifestFile } from './spec/manifest-list';
 export type { IcebergValue } from './spec/values';
 export { fromBinary, toBinary } from './spec/values';
 
-export type { ClickHouseColumn, SchemaFromClickHouseOptions } from './schema/from-clickhouse';
-export { icebergSchemaFromClickHouse } from './schema/from-clickhouse';
-
 export type { WriteDataFilesOptions } from './writer/data-writer';
-export { writeDataFiles } from './writer/data-writer';
+export { dataFileName, partitionDir, tableBytesPerRow, writeDataFiles } from './writer/data-writer';
+export type { AdoptedFileOptions } from './writer/parquet-file';
+export { writeAdoptedFile } from './writer/parquet-file';
+export { decimalRequiredBytes } from './parquet/footer';
+
+export type { CatalogTableId } from './catalog/jdbc';
+export { loadMetadataLocation } from './catalog/jdbc';
+export type { LoadedTable, NewTable } from './catalog/tables';
+export { createTableIfMissing, loadTable } from './catalog/tables';
+export type { CasCommitOptions } from './catalog/commit';
+export { casCommit } from './catalog/commit';
 
 export type { PreparedCommit, PrepareAppendOptions } from './transaction/append';
 export { cleanupPrepared, prepareAppend } from './transaction/append';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { createActivities } from '../../src/activities';
-import { loadTable } from '../../src/activities/table-setup';
+import { loadTable } from '../../src/iceberg';
 import { readWatermark } from '../../src/db/watermarks';
 import { createBronzeTable, insertTrades } from '../../src/feed/synthetic';
 import { createWorker } from '../../src/worker';

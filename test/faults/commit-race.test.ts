@@ -5,14 +5,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createActivities } from '../../src/activities';
-import { commitAppend, WatermarkMovedError } from '../../src/activities/commit';
-import { cycleUpperBound, rangeWhere, watermarkKey } from '../../src/activities/range';
-import { loadTable } from '../../src/activities/table-setup';
+import { commitAppend } from '../../src/activities/commit';
+import { WatermarkMovedError } from '../../src/activities/errors';
+import { cycleUpperBound, rangeWhere, watermarkKey } from '../../src/clickhouse/range';
+import { loadTable } from '../../src/iceberg';
 import type { OffloadWorkflowResult } from '../../src/activities/types';
 import { describeSource, qualified } from '../../src/clickhouse/client';
 import { readWatermark } from '../../src/db/watermarks';
 import { createBronzeTable, insertTrades } from '../../src/feed/synthetic';
-import { currentSchema, icebergSchemaFromClickHouse, writeDataFiles } from '../../src/iceberg';
+import { currentSchema, writeDataFiles } from '../../src/iceberg';
+import { icebergSchemaFromClickHouse } from '../../src/clickhouse/schema/from-clickhouse';
 import { bronzeTable } from '../helpers/coldtier';
 import { activityAttempts, census, compare, harness, report } from './helpers';
 

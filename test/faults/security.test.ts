@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import ts from 'typescript';
 import pg from 'pg';
 import { createActivities } from '../../src/activities';
-import { loadTable } from '../../src/activities/table-setup';
+import { loadTable } from '../../src/iceberg';
 import { openClickHouse, quote } from '../../src/clickhouse/client';
 import { loadSettings } from '../../src/config/settings';
 import { tableConfigSchema } from '../../src/config/tables';

@@ -9,7 +9,7 @@
 //   steady  — an ordinary table in the same cycles
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadTable } from '../../src/activities/table-setup';
+import { loadTable } from '../../src/iceberg';
 import type { OffloadTableResult, OffloadWorkflowResult } from '../../src/activities/types';
 import type { ClickHouse } from '../../src/clickhouse/client';
 import { readWatermark } from '../../src/db/watermarks';

@@ -1,25 +1,14 @@
-// The ClickHouse-encoded write path (src/activities/clickhouse-parquet.ts): the same rows written by ClickHouse's
+// The ClickHouse-encoded write path (src/activities/offload/clickhouse-write.ts): the same rows written by ClickHouse's
 // Parquet encoder and by the Arrow path must give the same table — same partitions, same per-file metrics (counts,
 // null and NaN counts, bounds), same rows read back by coldtier's own reader and by chDB's icebergLocal.
 
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { clickhouseEncodingUnsupported, writeWithClickHouse, type ClickHouseBatch } from '../../src/activities/clickhouse-parquet';
+import { writeWithClickHouse } from '../../src/activities/offload/clickhouse-write';
+import { clickhouseEncodingUnsupported, type ClickHouseBatch } from '../../src/clickhouse/parquet-export';
 import { openClickHouse, type ClickHouse } from '../../src/clickhouse/client';
-import {
-  createFileIO,
-  DataSchemaMismatchError,
-  icebergSchemaFromClickHouse,
-  newTableLocation,
-  newTableMetadata,
-  prepareAppend,
-  readDataFile,
-  writeDataFiles,
-  type DataFile,
-  type PartitionFieldInput,
-  type Schema,
-  type TableMetadata,
-} from '../../src/iceberg';
+import { createFileIO, DataSchemaMismatchError, newTableLocation, newTableMetadata, prepareAppend, readDataFile, writeDataFiles, type DataFile, type PartitionFieldInput, type Schema, type TableMetadata } from '../../src/iceberg';
+import { icebergSchemaFromClickHouse } from '../../src/clickhouse/schema/from-clickhouse';
 import { adoptParquet } from '../../src/iceberg/parquet/footer';
 import { partitionKey } from '../../src/iceberg/transaction/snapshot-producer';
 import { ALL_TYPES, FLAT_TYPES } from './conformance-types';

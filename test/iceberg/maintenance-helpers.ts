@@ -3,10 +3,8 @@
 // leaves behind), committed locally by taking each prepared metadata as the
 // next base (no catalog needed: icebergLocal reads the newest metadata file).
 
-import {
-  createFileIO, icebergSchemaFromClickHouse, newTableLocation, newTableMetadata, prepareAppend, serializeTableMetadata, writeDataFiles,
-  type PreparedCommit, type TableMetadata,
-} from '../../src/iceberg';
+import { createFileIO, newTableLocation, newTableMetadata, prepareAppend, serializeTableMetadata, writeDataFiles, type PreparedCommit, type TableMetadata } from '../../src/iceberg';
+import { icebergSchemaFromClickHouse } from '../../src/clickhouse/schema/from-clickhouse';
 import { randomName, warehouseDir, type Chdb } from './helpers';
 
 // S3 settings of the shared test stack when present (MinIO), so the same io serves s3:// and file:// tables.

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, it } from 'node:test';
-import { createFileIO, icebergSchemaFromClickHouse, newTableLocation, newTableMetadata, prepareAppend, writeDataFiles } from '../../src/iceberg';
+import { createFileIO, newTableLocation, newTableMetadata, prepareAppend, writeDataFiles } from '../../src/iceberg';
+import { icebergSchemaFromClickHouse } from '../../src/clickhouse/schema/from-clickhouse';
 import { venvBinDir } from '../../src/devstack/tools';
 import { assertNameMapping, openChdb, randomName, warehouseDir, type Chdb } from './helpers';
 

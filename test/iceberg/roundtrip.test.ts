@@ -3,10 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  cleanupPrepared, createFileIO, currentSnapshot, findSnapshot, icebergSchemaFromClickHouse, listDataFiles, newTableLocation, newTableMetadata,
-  prepareAppend, readTableMetadata, serializeTableMetadata, writeDataFiles, writeVersionHint, type TableMetadata,
-} from '../../src/iceberg';
+import { cleanupPrepared, createFileIO, currentSnapshot, findSnapshot, listDataFiles, newTableLocation, newTableMetadata, prepareAppend, readTableMetadata, serializeTableMetadata, writeDataFiles, writeVersionHint, type TableMetadata } from '../../src/iceberg';
+import { icebergSchemaFromClickHouse } from '../../src/clickhouse/schema/from-clickhouse';
 import { assertNameMapping, openChdb, randomName, warehouseDir, type Chdb } from './helpers';
 
 const io = createFileIO({});

@@ -3,7 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { icebergSchemaFromClickHouse, newTableMetadata, SchemaEvolutionError, UnsupportedTypeError, type IcebergType } from '../../src/iceberg';
+import { newTableMetadata, type IcebergType } from '../../src/iceberg';
+import { icebergSchemaFromClickHouse } from '../../src/clickhouse/schema/from-clickhouse';
+import { SchemaEvolutionError, UnsupportedTypeError } from '../../src/clickhouse/errors';
 import { NAME_MAPPING_PROPERTY, nameMappingFor, parseNameMapping, withNameMapping } from '../../src/iceberg/spec/name-mapping';
 import { assertNameMapping } from './helpers';
 

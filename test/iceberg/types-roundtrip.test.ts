@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { createFileIO, icebergSchemaFromClickHouse, newTableLocation, newTableMetadata, prepareAppend, writeDataFiles } from '../../src/iceberg';
+import { createFileIO, newTableLocation, newTableMetadata, prepareAppend, writeDataFiles } from '../../src/iceberg';
+import { icebergSchemaFromClickHouse } from '../../src/clickhouse/schema/from-clickhouse';
 import { openChdb, randomName, warehouseDir, type Chdb } from './helpers';
 
 let ch: Chdb;

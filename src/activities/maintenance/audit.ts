@@ -1,38 +1,11 @@
-import { Context } from '@temporalio/activity';
 import { describeSource, qualified, quote } from '../../clickhouse/client';
-import { tableConfig, timeColumn } from '../../config/lookup';
-import { scanColumns } from '../../iceberg';
-import type { OffloadDeps } from '../offload';
-import { loadTable } from '../table-setup';
-import { parseWindow } from '../window';
+import { tableConfig, tableIdent, timeColumn } from '../../config/lookup';
+import { loadTable, scanColumns } from '../../iceberg';
 import { metrics } from '../../metrics/registry';
-
-export type AuditStatus = 'ok' | 'warning' | 'missing_data' | 'error';
-
-export interface AuditTableInput {
-  table: string;
-  windowStart: string;
-  windowEnd: string;
-}
-
-export interface AuditHour {
-  hour: string;
-  clickhouse: number;
-  iceberg: number;
-}
-
-export interface AuditTableResult {
-  table: string;
-  windowStart: string;
-  windowEnd: string;
-  clickhouseRows: number;
-  icebergRows: number;
-  deltaPct: number;
-  status: AuditStatus;
-  /** The hours whose counts differ, so an operator sees which hours to repair. */
-  hoursDiffering: AuditHour[];
-  notes: string;
-}
+import { workflowId } from '../context';
+import type { ActivityDeps } from '../deps';
+import type { AuditStatus, AuditTableInput, AuditTableResult } from '../types';
+import { parseWindow } from '../window';
 
 const HOUR = 3_600_000;
 
@@ -48,21 +21,13 @@ export function auditStatus(clickhouse: number, iceberg: number): { status: Audi
   return { status: short <= clickhouse * 5 ? 'warning' : 'missing_data', deltaPct };
 }
 
-function workflowId(): string | null {
-  try {
-    return Context.current().info.workflowExecution?.workflowId ?? null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Compares ClickHouse and Iceberg row counts per hour of event time over the window and logs one row in
  * maintenance_audit_log. Errors are audited too (status error) rather than thrown, so every table gets a verdict;
  * only a failed write of that row throws (the activity retries, then the workflow records the table as error).
  * A rollup (closedWindowSeconds > 0) counts only the windows closed by the window end, in both systems alike.
  */
-export async function auditTable(deps: OffloadDeps, input: AuditTableInput): Promise<AuditTableResult> {
+export async function auditTable(deps: ActivityDeps, input: AuditTableInput): Promise<AuditTableResult> {
   const cfg = tableConfig(deps.settings, input.table);
   const w = parseWindow(`audit of ${cfg.name}`, input.windowStart, input.windowEnd);
   const result: AuditTableResult = {
@@ -86,7 +51,7 @@ export async function auditTable(deps: OffloadDeps, input: AuditTableInput): Pro
     );
     for (const r of rows) ch.set(Number(r.h), Number(r.n));
     const ice = new Map<number, number>();
-    const table = await loadTable(deps.pool, deps.io, { catalog: deps.settings.catalog.name, namespace: deps.settings.catalog.namespace, table: cfg.name });
+    const table = await loadTable(deps.pool, deps.io, tableIdent(deps.settings, cfg.name));
     if (table) {
       for await (const part of scanColumns(deps.io, table.metadata, { columns: [time], filter: { column: time, fromMs: w.from.getTime(), toMs: w.to.getTime() } })) {
         const v = part.getChildAt(0)!;

@@ -1,36 +1,10 @@
-import { executeRewrite, planRewrite, prepareReplace } from '../../iceberg';
 import { withTableLock } from '../../db/table-lock';
-import { casCommit } from '../commit';
-import type { OffloadDeps } from '../offload';
-import { faultPoint } from '../faults';
-import { heartbeat, maintenanceId, resolveTable, totals } from './common';
-
-export interface CompactTableInput {
-  table: string;
-  targetFileSizeMb: number;
-  minInputFiles: number;
-  dryRun: boolean;
-}
-
-export interface CompactTableResult {
-  table: string;
-  status: 'compacted' | 'nothing-to-do' | 'dry-run' | 'no-table';
-  filesBefore: number;
-  filesAfter: number;
-  bytesBefore: number;
-  bytesAfter: number;
-  /** Partitions (groups) rewritten or planned. */
-  groups: number;
-  filesRewritten: number;
-  filesAdded: number;
-  snapshotId: string | null;
-  durationMs: number;
-}
-
-/** Test hook: runs between planning/rewriting and the commit (a concurrent offload lands here in tests). */
-export interface CompactHooks {
-  beforeCommit?: (table: string) => Promise<void>;
-}
+import { casCommit, executeRewrite, planRewrite, prepareReplace } from '../../iceberg';
+import { activityIdentity, heartbeat } from '../context';
+import type { ActivityDeps } from '../deps';
+import { resolveTable } from '../tables';
+import type { CompactTableInput, CompactTableResult } from '../types';
+import { totals } from './common';
 
 /**
  * Binpacks the small files of each partition into target-size files and commits an Iceberg `replace` snapshot, like
@@ -38,7 +12,7 @@ export interface CompactHooks {
  * latest metadata at commit time, so an append committed meanwhile is kept. If a removed file vanished (another
  * compaction), the commit fails, the new files are deleted, and the retry plans again.
  */
-export async function compactTable(deps: OffloadDeps & { compactHooks?: CompactHooks }, input: CompactTableInput): Promise<CompactTableResult> {
+export async function compactTable(deps: ActivityDeps, input: CompactTableInput): Promise<CompactTableResult> {
   const started = Date.now();
   const { id, table } = await resolveTable(deps, input.table);
   const before = totals(table);
@@ -61,10 +35,10 @@ export async function compactTable(deps: OffloadDeps & { compactHooks?: CompactH
       onGroupWritten: ({ index, groups }) => heartbeat({ table: input.table, stage: 'compact', group: index + 1, groups }),
     });
     try {
-      await deps.compactHooks?.beforeCommit?.(input.table);
-      await faultPoint('compact-before-commit', input.table);
+      await deps.hooks?.beforeCompactCommit?.(input.table);
+      await deps.hooks?.faultPoint?.('compact-before-commit', input.table);
       const done = await casCommit(deps.pool, deps.io, id, table, {
-        prepare: (base) => prepareReplace(deps.io, base, { ...rewrite, startingSnapshotId: plan.startingSnapshotId }, { summary: { 'coldtier.maintenance-id': maintenanceId() } }),
+        prepare: (base) => prepareReplace(deps.io, base, { ...rewrite, startingSnapshotId: plan.startingSnapshotId }, { summary: { 'coldtier.maintenance-id': activityIdentity(input.table).id } }),
       });
       const after = totals(done!.table);
       Object.assign(result, { status: 'compacted', filesAfter: after.files, bytesAfter: after.bytes, filesAdded: rewrite.added.length, snapshotId: done!.prepared.snapshotId.toString() });

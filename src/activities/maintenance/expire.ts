@@ -1,34 +1,17 @@
-import { planExpire, prepareMetadataUpdate, type ExpirePlan } from '../../iceberg';
 import { withTableLock } from '../../db/table-lock';
-import { casCommit } from '../commit';
-import type { OffloadDeps } from '../offload';
-import { faultPoint } from '../faults';
-import { heartbeat, resolveTable, totals } from './common';
-
-export interface ExpireTableInput {
-  table: string;
-  snapshotMaxAgeHours: number;
-  retainLast: number;
-  dryRun: boolean;
-  /** The clock for the age cutoff (epoch ms). @default now */
-  nowMs?: number;
-}
-
-export interface ExpireTableResult {
-  table: string;
-  snapshotsBefore: number;
-  snapshotsAfter: number;
-  snapshotsExpired: number;
-  filesDeleted: number;
-  durationMs: number;
-}
+import { casCommit, planExpire, prepareMetadataUpdate, type ExpirePlan } from '../../iceberg';
+import { heartbeat } from '../context';
+import type { ActivityDeps } from '../deps';
+import { resolveTable } from '../tables';
+import type { ExpireTableInput, ExpireTableResult } from '../types';
+import { totals } from './common';
 
 /**
  * Removes snapshots older than the age, always keeping the newest `retainLast` and every ref's snapshot (Spark's
  * expire_snapshots), then deletes the manifests, manifest lists and data files that only expired snapshots used.
  * Files are deleted only after the commit; a crash in between leaves orphans for the orphan sweep, never a dangling reference.
  */
-export async function expireTable(deps: OffloadDeps, input: ExpireTableInput): Promise<ExpireTableResult> {
+export async function expireTable(deps: ActivityDeps, input: ExpireTableInput): Promise<ExpireTableResult> {
   const started = Date.now();
   const { id, table } = await resolveTable(deps, input.table);
   const before = totals(table).snapshots;
@@ -50,7 +33,7 @@ export async function expireTable(deps: OffloadDeps, input: ExpireTableInput): P
         return prepareMetadataUpdate(deps.io, base, plan.metadata);
       },
     });
-    await faultPoint('expire-after-commit', input.table);
+    await deps.hooks?.faultPoint?.('expire-after-commit', input.table);
     for (const [i, uri] of plan.filesToDelete.entries()) {
       await deps.io.delete(uri);
       if (i % 100 === 0) heartbeat({ table: input.table, stage: 'expire', deleted: i });

@@ -1,33 +1,19 @@
-import { findOrphans } from '../../iceberg';
 import { withTableLock } from '../../db/table-lock';
-import type { OffloadDeps } from '../offload';
-import { BadRequestError } from '../window';
-import { heartbeat, resolveTable } from './common';
+import { findOrphans } from '../../iceberg';
+import { heartbeat } from '../context';
+import type { ActivityDeps } from '../deps';
+import { BadRequestError } from '../errors';
+import { resolveTable } from '../tables';
+import type { OrphansTableInput, OrphansTableResult } from '../types';
 
 export const MIN_ORPHAN_AGE_HOURS = 24;
-
-export interface OrphansTableInput {
-  table: string;
-  olderThanHours: number;
-  dryRun: boolean;
-}
-
-export interface OrphansTableResult {
-  table: string;
-  orphansFound: number;
-  filesDeleted: number;
-  bytesDeleted: number;
-  /** Unfinished multipart uploads (a writer died mid-upload) older than the minimum age, aborted (dry run: found). */
-  uploadsAborted: number;
-  durationMs: number;
-}
 
 /**
  * Deletes files under the table location that no metadata references and that are older than the minimum age
  * (Spark's remove_orphan_files), and aborts multipart uploads under it that a dead writer left unfinished. The age floor of 24 h protects files an in-flight write has uploaded but not yet
  * committed (apache/iceberg#4194).
  */
-export async function removeOrphans(deps: OffloadDeps, input: OrphansTableInput): Promise<OrphansTableResult> {
+export async function removeOrphans(deps: ActivityDeps, input: OrphansTableInput): Promise<OrphansTableResult> {
   const started = Date.now();
   if (!(input.olderThanHours >= MIN_ORPHAN_AGE_HOURS)) {
     throw new BadRequestError(`orphan removal of ${input.table}: orphan_min_age_hours ${input.olderThanHours} is under ${MIN_ORPHAN_AGE_HOURS}; files that young may belong to a write still in flight`);

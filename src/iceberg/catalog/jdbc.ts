@@ -29,14 +29,6 @@ export async function loadMetadataLocation(db: Db, id: CatalogTableId): Promise<
   return res.rows[0]?.metadata_location ?? null;
 }
 
-export async function listTables(db: Db, catalog: string, namespace: string): Promise<{ table: string; metadataLocation: string }[]> {
-  const res = await db.query<{ table_name: string; metadata_location: string }>(
-    'SELECT table_name, metadata_location FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 ORDER BY table_name',
-    [catalog, namespace],
-  );
-  return res.rows.map((r) => ({ table: r.table_name, metadataLocation: r.metadata_location }));
-}
-
 /** Registers a new table. Returns false if another writer registered it first (the caller loads theirs). */
 export async function registerTable(db: Db, id: CatalogTableId, metadataLocation: string): Promise<boolean> {
   const res = await db.query(

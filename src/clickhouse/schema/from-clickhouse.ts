@@ -1,8 +1,8 @@
 // Builds the Iceberg schema and the SELECT list for a ClickHouse table, either
 // fresh or as an evolution of the table's current schema (ids reused by name).
 
+import { decimalParams, maxFieldId, sameSchemaFields, type IcebergType, type NestedField, type Schema } from '../../iceberg';
 import { SchemaEvolutionError, UnsupportedTypeError } from '../errors';
-import { decimalParams, maxFieldId, sameSchemaFields, type IcebergType, type NestedField, type Schema } from '../spec/schema';
 import { quoteIdent } from './clickhouse-type';
 import { mapClickHouseType, selectExpr, Unmappable, type Mapped } from './type-mapping';
 

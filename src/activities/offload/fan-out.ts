@@ -1,50 +1,49 @@
-import { describeSource, qualified } from '../clickhouse/client';
-import { tableConfig } from '../config/lookup';
-import { withTableLock } from '../db/table-lock';
-import { findSnapshot, icebergSchemaFromClickHouse } from '../iceberg';
+import { describeSource, qualified } from '../../clickhouse/client';
+import { rangeWhere, watermarkKey } from '../../clickhouse/range';
+import { tableConfig, tableIdent } from '../../config/lookup';
+import { withTableLock } from '../../db/table-lock';
+import { findSnapshot, loadTable } from '../../iceberg';
+import { metrics } from '../../metrics/registry';
+import { commitAppend } from '../commit';
+import { activityIdentity, heartbeat } from '../context';
+import type { ActivityDeps } from '../deps';
+import { WatermarkMovedError } from '../errors';
+import { resolveTable, sourceSchema } from '../tables';
+import type { CommitRangesInput, OffloadTableResult, WriteRangeInput, WriteRangeResult } from '../types';
 import { removeDeadAttemptFiles, reportingUploads } from './attempts';
 import { writeBatch } from './batch';
-import { metrics } from '../metrics/registry';
-import { commitAppend, WatermarkMovedError } from './commit';
 import { decodeDataFiles, encodeDataFiles } from './datafile-codec';
-import { activityIdentity, beat, SUMMARY, type OffloadDeps } from './offload';
-import { rangeWhere, watermarkKey } from './range';
-import { loadTable } from './table-setup';
-import type { CommitRangesInput, OffloadTableResult, WriteRangeInput, WriteRangeResult } from './types';
+import { SUMMARY } from './replay';
 
 /**
  * One range of a fanned-out catch-up: reads (lo, hi] and writes its data files, committing nothing. Many of these
  * run at once on different workers; commitRanges then commits all their files in one snapshot.
  */
-export async function writeRange(deps: OffloadDeps, input: WriteRangeInput): Promise<WriteRangeResult> {
-  const cfg = tableConfig(deps.settings, input.table);
-  const id = { catalog: deps.settings.catalog.name, namespace: deps.settings.catalog.namespace, table: cfg.name };
-  const table = await loadTable(deps.pool, deps.io, id);
+export async function writeRange(deps: ActivityDeps, input: WriteRangeInput): Promise<WriteRangeResult> {
+  const { cfg, table } = await resolveTable(deps, input.table);
   if (!table) throw new Error(`fan-out write of ${cfg.name}: the Iceberg table is missing; the offload creates it first`);
   const columns = await describeSource(deps.ch, cfg.name, cfg.source);
   const key = watermarkKey(cfg, columns);
-  const current = table.metadata.schemas.find((s) => s['schema-id'] === table.metadata['current-schema-id']);
-  const { schema, select } = icebergSchemaFromClickHouse(cfg.name, columns, current ? { previous: current, lastColumnId: table.metadata['last-column-id'] } : {});
-  const evolved = current && schema !== current ? schema : undefined;
+  const { select, evolved } = sourceSchema(cfg, columns, table.metadata);
   const where = rangeWhere(key, input.lo, input.hi.values);
   // A dead earlier attempt's files: its result never reached the workflow, so nothing can commit them.
   await removeDeadAttemptFiles(deps.io, table.metadata, cfg.name);
   const pending: string[] = [];
-  const io = reportingUploads(deps.io, (uri) => {
+  const io = reportingUploads(deps.io, cfg.name, (uri) => {
     pending.push(uri);
-    beat({ table: cfg.name, stage: 'uploading', pendingFiles: pending });
+    heartbeat({ table: cfg.name, stage: 'uploading', pendingFiles: pending });
   });
   const { files, rows } = await writeBatch(deps.ch, io, { cfg, src: qualified(deps.ch, cfg.source).sql, select, where, meta: table.metadata, ...(evolved ? { schema: evolved } : {}) });
-  beat({ table: cfg.name, stage: 'written', rows, pendingFiles: files.map((f) => f.file_path) });
+  heartbeat({ table: cfg.name, stage: 'written', rows, pendingFiles: files.map((f) => f.file_path) });
   return { files: encodeDataFiles(files), rows, bytes: files.reduce((a, f) => a + f.file_size_in_bytes, 0) };
 }
 
 /** Commits every range's files in one snapshot and moves the watermark over the whole catch-up, exactly once. */
-export async function commitRanges(deps: OffloadDeps, input: CommitRangesInput): Promise<OffloadTableResult> {
+export async function commitRanges(deps: ActivityDeps, input: CommitRangesInput): Promise<OffloadTableResult> {
   const started = Date.now();
   const cfg = tableConfig(deps.settings, input.table);
-  const id = { catalog: deps.settings.catalog.name, namespace: deps.settings.catalog.namespace, table: cfg.name };
-  const { offloadId } = activityIdentity(cfg.name);
+  const id = tableIdent(deps.settings, cfg.name);
+  const { id: offloadId } = activityIdentity(cfg.name);
   const first = input.plan.ranges[0]!;
   const last = input.plan.ranges[input.plan.ranges.length - 1]!;
   const files = decodeDataFiles(input.parts.flatMap((p) => p.files));
@@ -61,14 +60,13 @@ export async function commitRanges(deps: OffloadDeps, input: CommitRangesInput):
     if (earlier) return { ...result, snapshotId: earlier['snapshot-id'].toString(), replayed: true, durationMs: Date.now() - started };
     if (!files.length) return { ...result, status: 'noop', commits: 0, durationMs: Date.now() - started };
     // The ranges were written with the source's schema; if it gained columns, this commit adds them.
-    const current = table.metadata.schemas.find((s) => s['schema-id'] === table.metadata['current-schema-id']);
-    const { schema } = icebergSchemaFromClickHouse(cfg.name, await describeSource(deps.ch, cfg.name, cfg.source), current ? { previous: current, lastColumnId: table.metadata['last-column-id'] } : {});
+    const { evolved } = sourceSchema(cfg, await describeSource(deps.ch, cfg.name, cfg.source), table.metadata);
     try {
       const done = await commitAppend(deps.pool, deps.io, table, {
         id,
         files,
         guard,
-        ...(current && schema !== current ? { schema } : {}),
+        ...(evolved ? { schema: evolved } : {}),
         summary: {
           [SUMMARY.offloadId]: offloadId,
           [SUMMARY.watermarkFrom]: JSON.stringify(first.lo),

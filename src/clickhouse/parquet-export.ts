@@ -1,20 +1,12 @@
-// The ClickHouse-encoded write path: ClickHouse sorts and encodes each partition of a batch as zstd Parquet
-// (`FORMAT Parquet`, on its own cores), coldtier adds the Iceberg field ids by rewriting only the footer and takes
-// the column metrics from it. The rows never become Arrow in this process, so a batch costs a few MB of memory
-// instead of hundreds. Tables this path cannot write exactly as the spec requires use the Arrow path instead.
+// ClickHouse's side of the ClickHouse-encoded write path: the queries that count a batch's rows per Iceberg
+// partition and have ClickHouse sort and encode each partition as zstd Parquet (`FORMAT Parquet`, on its own cores).
+// Turning those bytes into Iceberg data files (field ids in the footer, metrics) is the Iceberg library's
+// writeAdoptedFile; src/activities/offload/clickhouse-write.ts puts the two together.
 
-import { randomUUID } from 'node:crypto';
-import type { ClickHouse } from '../clickhouse/client';
-import { quote } from '../clickhouse/client';
 import { ConfigError } from '../config/errors';
-import { DataSchemaMismatchError, joinUri, type DataFile, type FileIO, type IcebergValue, type PrimitiveType, type Schema, type TableMetadata } from '../iceberg';
-import { decimalRequiredBytes } from '../iceberg/parquet/footer';
-import { decimalParams, fixedLength } from '../iceberg/spec/schema';
-import { defaultSpec } from '../iceberg/spec/table-metadata';
-import { parseTransform } from '../iceberg/spec/transforms';
-import { quoteIdent } from '../iceberg/schema/clickhouse-type';
-import { dataFileName, partitionDir, tableBytesPerRow } from '../iceberg/writer/data-writer';
-import { writeAdoptedFile } from '../iceberg/writer/parquet-file';
+import { decimalParams, decimalRequiredBytes, defaultSpec, DataSchemaMismatchError, fixedLength, parseTransform, type IcebergValue, type PrimitiveType, type Schema, type TableMetadata } from '../iceberg';
+import { quote, type ClickHouse } from './client';
+import { quoteIdent } from './schema/clickhouse-type';
 
 /** Settings for ClickHouse's Parquet output: Iceberg's physical types, zstd, no bloom filters (Iceberg's default). */
 export const PARQUET_SETTINGS = {
@@ -26,8 +18,6 @@ export const PARQUET_SETTINGS = {
   output_format_parquet_write_bloom_filter: 0,
 } as const;
 
-/** Encoded bytes per row assumed before a table has any file to learn from (sizes the first files only). */
-const DEFAULT_BYTES_PER_ROW = 100;
 const PLAIN: ReadonlySet<string> = new Set(['boolean', 'int', 'long', 'float', 'double', 'date', 'timestamptz', 'string', 'uuid']);
 
 /**
@@ -76,7 +66,7 @@ function partitionExpr(transform: string, type: PrimitiveType, e: string): strin
   }
 }
 
-function partitionValue(transform: string, type: PrimitiveType, v: string | null): IcebergValue | null {
+export function partitionValue(transform: string, type: PrimitiveType, v: string | null): IcebergValue | null {
   if (v === null) return null;
   if (transform !== 'identity') return Number(v);
   if (type === 'long') return BigInt(v);
@@ -103,7 +93,7 @@ export interface ClickHouseBatch {
 }
 
 /** The Iceberg value expression of each field: the SELECT entry without its alias. */
-function valueExprs(b: ClickHouseBatch): string[] {
+export function valueExprs(b: ClickHouseBatch): string[] {
   return b.schema.fields.map((f, i) => {
     const entry = b.select[i];
     const alias = ` AS ${quoteIdent(f.name)}`;
@@ -114,7 +104,7 @@ function valueExprs(b: ClickHouseBatch): string[] {
 }
 
 /** The SELECT list ClickHouse encodes: optional fields Nullable, decimals ≤ 18 digits as their unscaled integers. */
-function parquetSelect(b: ClickHouseBatch, exprs: string[]): string {
+export function parquetSelect(b: ClickHouseBatch, exprs: string[]): string {
   return b.schema.fields
     .map((f, i) => {
       let e = exprs[i]!;
@@ -130,32 +120,41 @@ function parquetSelect(b: ClickHouseBatch, exprs: string[]): string {
     .join(', ');
 }
 
-interface Group {
-  values: Array<string | null>;
-  /** The same values hex-encoded: the per-file filter compares these, so no value is ever parsed as SQL text. */
-  hex: Array<string | null>;
-  rows: number;
-  nans: Record<number, number>;
+/** One partition column of a batch: its Iceberg partition field, transform, source type and ClickHouse expression. */
+export interface PartitionColumn {
+  name: string;
+  transform: string;
+  type: PrimitiveType;
+  sql: string;
 }
 
-/**
- * Writes one batch (`where`) as data files through ClickHouse's Parquet encoder: one query counts the rows per
- * partition (and checks strings are UTF-8, and counts NaNs), then one query per file streams that partition's rows,
- * sorted, as Parquet. Returns the files for prepareAppend; on error, files already written are deleted.
- */
-export async function writeWithClickHouse(ch: ClickHouse, io: FileIO, meta: TableMetadata, b: ClickHouseBatch): Promise<{ files: DataFile[]; rows: number }> {
-  const exprs = valueExprs(b);
-  const spec = defaultSpec(meta);
-  const fieldIndex = (id: number) => b.schema.fields.findIndex((f) => f.id === id);
-  const parts = spec.fields.map((pf) => {
-    const i = fieldIndex(pf['source-id']);
+/** The partition columns of the table's default spec, as ClickHouse expressions over the batch's value expressions. */
+export function partitionColumns(meta: TableMetadata, b: ClickHouseBatch, exprs: string[]): PartitionColumn[] {
+  return defaultSpec(meta).fields.map((pf) => {
+    const i = b.schema.fields.findIndex((f) => f.id === pf['source-id']);
     const type = b.schema.fields[i]!.type as PrimitiveType;
     const transform = parseTransform(pf.transform).kind;
     return { name: pf.name, transform, type, sql: partitionExpr(transform, type, exprs[i]!)! };
   });
+}
+
+/** The rows of one partition of a batch. */
+export interface PartitionGroup {
+  values: Array<string | null>;
+  /** The same values hex-encoded: the per-file filter compares these, so no value is ever parsed as SQL text. */
+  hex: Array<string | null>;
+  rows: number;
+  /** NaN count per float/double field id. */
+  nans: Record<number, number>;
+}
+
+/**
+ * One query over the batch: its rows per partition, NaNs per float column, and a refusal (with a sample of the
+ * bytes) when a string is not UTF-8.
+ */
+export async function partitionGroups(ch: ClickHouse, b: ClickHouseBatch, parts: PartitionColumn[], exprs: string[]): Promise<PartitionGroup[]> {
   const strings = b.schema.fields.map((f, i) => ({ f, e: exprs[i]! })).filter(({ f }) => f.type === 'string');
   const floats = b.schema.fields.map((f, i) => ({ f, e: exprs[i]! })).filter(({ f }) => f.type === 'float' || f.type === 'double');
-
   const summary = await ch.json<Record<string, string | null>>(
     `SELECT ${[
       ...parts.map((p, i) => `toString(${p.sql}) AS p${i}, hex(p${i}) AS h${i}`),
@@ -165,7 +164,10 @@ export async function writeWithClickHouse(ch: ClickHouse, io: FileIO, meta: Tabl
     ].join(', ')} FROM ${b.src} WHERE ${b.where.sql}${parts.length ? ` GROUP BY ${parts.map((_, i) => `p${i}, h${i}`).join(', ')}` : ''}`,
     b.where.params,
   );
-  const groups: Group[] = summary
+  for (const [i, { f, e }] of strings.entries()) {
+    if (summary.some((r) => Number(r[`u${i}`]) > 0)) await refuseInvalidUtf8(ch, b, f.name, e);
+  }
+  return summary
     .filter((r) => Number(r.n) > 0)
     .map((r) => ({
       values: parts.map((_, i) => r[`p${i}`] ?? null),
@@ -173,48 +175,20 @@ export async function writeWithClickHouse(ch: ClickHouse, io: FileIO, meta: Tabl
       rows: Number(r.n),
       nans: Object.fromEntries(floats.map(({ f }, i) => [f.id, Number(r[`f${i}`])])),
     }));
-  for (const [i, { f, e }] of strings.entries()) {
-    if (summary.some((r) => Number(r[`u${i}`]) > 0)) await refuseInvalidUtf8(ch, b, f.name, e);
-  }
+}
 
-  const bytesPerRow = tableBytesPerRow(meta) ?? DEFAULT_BYTES_PER_ROW;
-  const select = parquetSelect(b, exprs);
-  const operationId = randomUUID();
-  const written: DataFile[] = [];
-  let fileCount = 0;
-  try {
-    for (const g of groups) {
-      const filter = groups.length > 1 ? parts.map((p, i) => (g.values[i] === null ? ` AND isNull(${p.sql})` : ` AND hex(toString(${p.sql})) = {__p${i}:String}`)).join('') : '';
-      const params = { ...b.where.params, ...Object.fromEntries(g.hex.flatMap((v, i) => (v === null ? [] : [[`__p${i}`, v]]))) };
-      const nFiles = Math.max(1, Math.round((g.rows * bytesPerRow) / b.targetFileSizeBytes));
-      const perFile = Math.ceil(g.rows / nFiles);
-      // Splitting a partition needs a total order for LIMIT/OFFSET: the sort order, then the unique key.
-      const order = [...b.sortBy, ...(nFiles > 1 ? b.uniqueKey : [])].map(quote);
-      const partition = Object.fromEntries(parts.map((p, i) => [p.name, partitionValue(p.transform, p.type, g.values[i]!)]));
-      const dir = partitionDir(meta, b.schema, parts.map((p, i) => partitionValue(p.transform, p.type, g.values[i]!)));
-      for (let k = 0; k < nFiles; k++) {
-        const limit = nFiles > 1 ? ` LIMIT ${perFile} OFFSET ${k * perFile}` : '';
-        const parquet = await encode(ch, b, `SELECT ${select} FROM ${b.src} WHERE ${b.where.sql}${filter}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}${limit} FORMAT Parquet`, params);
-        const uri = joinUri(dir, dataFileName(operationId, ++fileCount));
-        const file = await writeAdoptedFile(io, meta, parquet, { uri, schema: b.schema, partition, sortOrderId: b.sortOrderId, ...(nFiles === 1 ? { nanCounts: g.nans } : {}) }).catch((err: unknown) => {
-          if (!(err instanceof DataSchemaMismatchError)) throw err;
-          // This server encodes a column differently from what the spec requires (another ClickHouse version?).
-          throw new DataSchemaMismatchError(err.column, `${err.message.replace(/^.*? at column \S+: /, '')}; ClickHouse's Parquet for table ${b.table} cannot be adopted as is: set encoder: arrow for it in the table registry`);
-        });
-        written.push(file);
-      }
-    }
-  } catch (err) {
-    await Promise.all(written.map((f) => io.delete(f.file_path).catch(() => undefined)));
-    throw err;
-  }
-  const rows = written.reduce((a, f) => a + f.record_count, 0);
-  const expected = groups.reduce((a, g) => a + g.rows, 0);
-  if (rows !== expected) {
-    await Promise.all(written.map((f) => io.delete(f.file_path).catch(() => undefined)));
-    throw new Error(`clickhouse parquet write of ${b.table}: the batch counted ${expected} rows but the files hold ${rows}; the source changed during the read (a mutation or TTL); this attempt wrote nothing and will retry`);
-  }
-  return { files: written, rows };
+/**
+ * The Parquet bytes of one file of partition `g` (of `groups` in the batch): its rows sorted by the table's sort
+ * order, rows [offset, offset+limit) when the partition is split over several files (then the unique key makes the
+ * order total, as LIMIT/OFFSET needs).
+ */
+export async function exportPartition(ch: ClickHouse, b: ClickHouseBatch, o: { exprs: string[]; parts: PartitionColumn[]; group: PartitionGroup; groups: number; split?: { limit: number; offset: number } }): Promise<Buffer> {
+  const { parts, group: g } = o;
+  const filter = o.groups > 1 ? parts.map((p, i) => (g.values[i] === null ? ` AND isNull(${p.sql})` : ` AND hex(toString(${p.sql})) = {__p${i}:String}`)).join('') : '';
+  const params = { ...b.where.params, ...Object.fromEntries(g.hex.flatMap((v, i) => (v === null ? [] : [[`__p${i}`, v]]))) };
+  const order = [...b.sortBy, ...(o.split ? b.uniqueKey : [])].map(quote);
+  const limit = o.split ? ` LIMIT ${o.split.limit} OFFSET ${o.split.offset}` : '';
+  return encode(ch, b, `SELECT ${parquetSelect(b, o.exprs)} FROM ${b.src} WHERE ${b.where.sql}${filter}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}${limit} FORMAT Parquet`, params);
 }
 
 /** One `FORMAT Parquet` query's bytes. A server too old for the settings gets a config error saying what to do. */

@@ -1,4 +1,4 @@
-import { quote, type ClickHouse } from '../clickhouse/client';
+import { quote, type ClickHouse } from './client';
 import type { WatermarkKey } from './range';
 
 /**

@@ -1,13 +1,13 @@
 // One batch of an offload, (lo, hi] of the watermark key, read from ClickHouse and written as data files (nothing
 // committed). Shared by the offload activity and the fan-out range writes, so both pick the encoder the same way.
 
-import type { ClickHouse } from '../clickhouse/client';
-import { ConfigError } from '../config/errors';
-import type { TableConfig } from '../config/tables';
-import { currentSchema, writeDataFiles, type DataFile, type FileIO, type Schema, type TableMetadata } from '../iceberg';
-import { TABLE_PROPERTY_DEFAULTS, tableProperty } from '../iceberg/spec/table-metadata';
-import { clickhouseEncodingUnsupported, writeWithClickHouse } from './clickhouse-parquet';
-import { batchOrderBy, partitionOrderExpr } from './range';
+import type { ClickHouse } from '../../clickhouse/client';
+import { clickhouseEncodingUnsupported } from '../../clickhouse/parquet-export';
+import { batchOrderBy, partitionOrderExpr } from '../../clickhouse/range';
+import { ConfigError } from '../../config/errors';
+import type { TableConfig } from '../../config/tables';
+import { currentSchema, TABLE_PROPERTY_DEFAULTS, tableProperty, writeDataFiles, type DataFile, type FileIO, type Schema, type TableMetadata } from '../../iceberg';
+import { writeWithClickHouse } from './clickhouse-write';
 
 export interface BatchInput {
   cfg: TableConfig;

@@ -1,4 +1,4 @@
-import type { DataFile } from '../iceberg';
+import type { DataFile } from '../../iceberg';
 
 /**
  * DataFile descriptions cross Temporal history between the fan-out write activities and the commit activity.

@@ -1,6 +1,6 @@
-import { quote, type ClickHouse, type ColumnInfo } from '../clickhouse/client';
-import type { TableConfig } from '../config/tables';
 import { ConfigError } from '../config/errors';
+import type { TableConfig } from '../config/tables';
+import { quote, type ClickHouse, type ColumnInfo } from './client';
 
 /**
  * The watermark is a tuple of ingestion-ordered columns, by default (ingested_at, sequence). Every batch reads the
@@ -32,17 +32,25 @@ export function watermarkKey(cfg: TableConfig, columns: ColumnInfo[]): Watermark
   return { columns: cfg.watermark, types };
 }
 
-const tuple = (k: WatermarkKey) => (k.columns.length === 1 ? quote(k.columns[0]!) : `(${k.columns.map(quote).join(', ')})`);
-const paramTuple = (k: WatermarkKey, p: string) =>
+/** The key columns as a ClickHouse tuple (a lone column stays a scalar). */
+export const keyTuple = (k: WatermarkKey) => (k.columns.length === 1 ? quote(k.columns[0]!) : `(${k.columns.map(quote).join(', ')})`);
+/** Query parameters {p0:T0}, {p1:T1}, … as a tuple matching keyTuple. */
+export const paramTuple = (k: WatermarkKey, p: string) =>
   k.columns.length === 1 ? `{${p}0:${k.types[0]}}` : `(${k.types.map((t, i) => `{${p}${i}:${t}}`).join(', ')})`;
-const params = (p: string, values: string[]) => Object.fromEntries(values.map((v, i) => [`${p}${i}`, v]));
+/** The values for paramTuple(k, p). */
+export const keyParams = (p: string, values: string[]) => Object.fromEntries(values.map((v, i) => [`${p}${i}`, v]));
+
+/**
+ * key > lo, with the first column's bound repeated on its own so ClickHouse can use its primary index and partition
+ * pruning (it cannot from a tuple comparison). Reads parameters lo0, lo1, ….
+ */
+const aboveLo = (k: WatermarkKey) => `${keyTuple(k)} > ${paramTuple(k, 'lo')} AND ${quote(k.columns[0]!)} >= {lo0:${k.types[0]}}`;
 
 /** WHERE clause for lo < key <= hi (lo null = from the beginning). Values are bound parameters. */
 export function rangeWhere(k: WatermarkKey, lo: string[] | null, hi: string[]): { sql: string; params: Record<string, string> } {
-  const first = quote(k.columns[0]!);
-  const parts = [`${tuple(k)} <= ${paramTuple(k, 'hi')}`, `${first} <= {hi0:${k.types[0]}}`];
-  if (lo) parts.push(`${tuple(k)} > ${paramTuple(k, 'lo')}`, `${first} >= {lo0:${k.types[0]}}`);
-  return { sql: parts.join(' AND '), params: { ...params('hi', hi), ...(lo ? params('lo', lo) : {}) } };
+  const parts = [`${keyTuple(k)} <= ${paramTuple(k, 'hi')}`, `${quote(k.columns[0]!)} <= {hi0:${k.types[0]}}`];
+  if (lo) parts.push(aboveLo(k));
+  return { sql: parts.join(' AND '), params: { ...keyParams('hi', hi), ...(lo ? keyParams('lo', lo) : {}) } };
 }
 
 function selectBound(k: WatermarkKey): string {
@@ -59,11 +67,11 @@ const toBound = (k: WatermarkKey, r: BoundRow): Bound => ({ values: k.columns.ma
  */
 export async function cycleUpperBound(ch: ClickHouse, table: string, k: WatermarkKey, lo: string[] | null, o: { bufferSeconds: number; windowSeconds: number }): Promise<Bound | null> {
   const first = quote(k.columns[0]!);
-  const loSql = lo ? ` AND ${tuple(k)} > ${paramTuple(k, 'lo')} AND ${first} >= {lo0:${k.types[0]}}` : '';
+  const loSql = lo ? ` AND ${aboveLo(k)}` : '';
   const rows = await ch.json<BoundRow>(
     `SELECT ${selectBound(k)} FROM ${table} WHERE ${first} <= now64(6) - toIntervalSecond({cutoff:UInt32})${loSql}
      ORDER BY ${k.columns.map((c) => `${quote(c)} DESC`).join(', ')} LIMIT 1`,
-    { cutoff: o.bufferSeconds + o.windowSeconds, ...(lo ? params('lo', lo) : {}) },
+    { cutoff: o.bufferSeconds + o.windowSeconds, ...(lo ? keyParams('lo', lo) : {}) },
   );
   return rows[0] ? toBound(k, rows[0]) : null;
 }
@@ -107,10 +115,10 @@ export function batchOrderBy(cfg: TableConfig): string {
 /** Rows newer than lo (all rows when lo is null), and the newest first-column time in ms (null when empty). */
 export async function pendingRows(ch: ClickHouse, table: string, k: WatermarkKey, lo: string[] | null): Promise<{ pending: number; newestMs: number | null }> {
   const first = quote(k.columns[0]!);
-  const where = lo ? `${tuple(k)} > ${paramTuple(k, 'lo')} AND ${first} >= {lo0:${k.types[0]}}` : '1';
+  const where = lo ? aboveLo(k) : '1';
   const [row] = await ch.json<{ pending: string; newest: string; n: string }>(
     `SELECT toString(countIf(${where})) AS pending, toString(count()) AS n, toString(toUnixTimestamp64Milli(toDateTime64(max(${first}), 3))) AS newest FROM ${table}`,
-    lo ? params('lo', lo) : {},
+    lo ? keyParams('lo', lo) : {},
   );
   return { pending: Number(row?.pending ?? 0), newestMs: row && Number(row.n) > 0 ? Number(row.newest) : null };
 }
@@ -119,6 +127,6 @@ export async function pendingRows(ch: ClickHouse, table: string, k: WatermarkKey
 export async function maxKey(ch: ClickHouse, k: WatermarkKey, a: string[] | null, b: string[] | null): Promise<string[] | null> {
   if (!a || !b) return a ?? b;
   if (a.length === b.length && a.every((v, i) => v === b[i])) return a;
-  const [row] = await ch.json<{ gt: number }>(`SELECT ${paramTuple(k, 'a')} > ${paramTuple(k, 'b')} AS gt`, { ...params('a', a), ...params('b', b) });
+  const [row] = await ch.json<{ gt: number }>(`SELECT ${paramTuple(k, 'a')} > ${paramTuple(k, 'b')} AS gt`, { ...keyParams('a', a), ...keyParams('b', b) });
   return row?.gt ? a : b;
 }

@@ -2,7 +2,7 @@
 // the ClickHouse expression that makes the ArrowStream output match the
 // Iceberg type's Arrow layout exactly, so the writer never converts values.
 
-import type { PrimitiveType } from '../spec/schema';
+import type { PrimitiveType } from '../../iceberg';
 import { parseChType, unquote, type ChType } from './clickhouse-type';
 
 /** A mapped type before field ids are assigned. */

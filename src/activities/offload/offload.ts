@@ -1,0 +1,150 @@
+import { describeSource, qualified } from '../../clickhouse/client';
+import { icebergSchemaFromClickHouse } from '../../clickhouse/schema/from-clickhouse';
+import { batchUpperBound, cycleUpperBound, maxKey, rangeWhere, watermarkKey, type Bound } from '../../clickhouse/range';
+import { tableConfig, tableIdent } from '../../config/lookup';
+import type { TableConfig } from '../../config/tables';
+import { withTableLock, type LockGuard } from '../../db/table-lock';
+import { readWatermark, type TableIdent } from '../../db/watermarks';
+import { currentSnapshot } from '../../iceberg';
+import { metrics } from '../../metrics/registry';
+import { commitAppend } from '../commit';
+import { activityIdentity, heartbeat, log } from '../context';
+import type { ActivityDeps } from '../deps';
+import { ensureTable, sourceSchema } from '../tables';
+import type { OffloadTableInput, OffloadTableResult } from '../types';
+import { removeDeadAttemptFiles, reportingUploads } from './attempts';
+import { batchRowsFor, chooseEncoder, writeBatch } from './batch';
+import { fanOutPlan, sameKey } from './fan-out-plan';
+import { boundWithoutWatermark, earlierCommits, recordedWatermark, replayInto, SUMMARY, summaryNumber } from './replay';
+
+/**
+ * Offloads the new rows of one table: fixes the cycle's upper bound, then commits bounded batches, each one
+ * Iceberg snapshot + watermark advance in one Postgres transaction. A retry first finds the snapshots its earlier
+ * attempts committed (by offload id in the snapshot summary) and continues from there, so it never commits a range
+ * twice and, when the earlier attempt finished, commits nothing new.
+ */
+export async function offloadTable(deps: ActivityDeps, input: OffloadTableInput): Promise<OffloadTableResult> {
+  const cfg = tableConfig(deps.settings, input.table);
+  const id = tableIdent(deps.settings, cfg.name);
+  try {
+    return await withTableLock(deps.settings.databaseUrl, id, (guard) => offloadLocked(deps, cfg, id, guard, input));
+  } catch (err) {
+    metrics.offloadFailed(cfg.name);
+    throw err;
+  }
+}
+
+async function offloadLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIdent, guard: LockGuard, input: OffloadTableInput): Promise<OffloadTableResult> {
+  const started = Date.now();
+  const { pool, ch } = deps;
+  // Data files of the batch in flight, in every heartbeat from before their upload starts until they are committed.
+  const pending: string[] = [];
+  let batch = 0;
+  let lo: string[] | null = null;
+  const io = reportingUploads(deps.io, cfg.name, (uri) => {
+    pending.push(uri);
+    heartbeat({ table: cfg.name, stage: 'uploading', batch, watermark: lo, pendingFiles: pending });
+  }, deps.hooks);
+  const { id: offloadId, attempt } = activityIdentity(cfg.name);
+  const src = qualified(ch, cfg.source).sql;
+
+  const columns = await describeSource(ch, cfg.name, cfg.source);
+  const key = watermarkKey(cfg, columns);
+  let table = await ensureTable(deps, cfg, id, icebergSchemaFromClickHouse(cfg.name, columns).schema);
+  const { schema, select, evolved } = sourceSchema(cfg, columns, table.metadata);
+
+  const result: OffloadTableResult = {
+    table: cfg.name, status: 'noop', rows: 0, files: 0, bytes: 0, snapshotId: null, commits: 0,
+    watermarkFrom: null, watermarkTo: null, replayed: false, durationMs: 0,
+  };
+
+  // Commits an earlier attempt of this very activity made (newest first).
+  const mine = earlierCommits(table.metadata, offloadId);
+  replayInto(result, mine);
+
+  // Files a dead earlier attempt uploaded but never committed (it reported them in its heartbeat). Holding the table
+  // lock proves that attempt is gone, so whatever it left unreferenced can go now instead of waiting for the sweep.
+  result.cleanedFiles = await removeDeadAttemptFiles(io, table.metadata, cfg.name);
+
+  const wm = await readWatermark(pool, id);
+  let wmTs = wm?.ts ?? null;
+  // Commits must start from the stored watermark (the compare in the commit transaction), but reading starts above
+  // everything ever committed: a watermark moved backward by hand then re-reads nothing twice.
+  let expected = wm?.values ?? null;
+  // Committed ranges are checked against the snapshot summaries too, so even a hand edit of both watermark columns
+  // (values and committed_to) cannot make a cycle read a committed range again.
+  lo = wm ? await maxKey(ch, key, await maxKey(ch, key, expected, wm.committedTo), recordedWatermark(table.metadata)) : boundWithoutWatermark(cfg.name, table.metadata);
+  result.watermarkFrom ??= expected;
+  const cycleTo: Bound | null = mine.length
+    ? (JSON.parse(mine[0]!.summary![SUMMARY.cycleTo]!) as Bound)
+    : await cycleUpperBound(ch, src, key, lo, { bufferSeconds: cfg.lateDataBufferSeconds, windowSeconds: cfg.closedWindowSeconds });
+
+  const batchRows = batchRowsFor(cfg, chooseEncoder(cfg, table.metadata, schema).encoder);
+  if (input.allowFanOut && !mine.length && cycleTo && cfg.fanOutBatches > 0) {
+    const plan = await fanOutPlan(ch, src, key, cfg, batchRows, expected, lo, cycleTo);
+    if (plan) return { ...result, status: 'fan-out', fanOut: plan, durationMs: Date.now() - started };
+  }
+
+  while (cycleTo && !sameKey(lo, cycleTo.values)) {
+    const hi = await batchUpperBound(ch, src, key, lo, cycleTo, batchRows);
+    const where = rangeWhere(key, lo, hi.values);
+    await deps.hooks?.faultPoint?.('reading', cfg.name);
+    const { files, rows, encoder, reason } = await writeBatch(ch, io, { cfg, src, select, where, meta: table.metadata, ...(evolved ? { schema: evolved } : {}) });
+    if (!result.encoder) {
+      result.encoder = encoder;
+      if (reason) result.encoderReason = reason;
+      log('offload encoder', { table: cfg.name, encoder, ...(reason ? { reason } : {}) });
+    }
+    if (rows === 0) {
+      // Only possible if rows vanished (TTL) between the bound and the read; nothing to commit, move on.
+      lo = hi.values;
+      continue;
+    }
+    heartbeat({ table: cfg.name, stage: 'uploaded', batch, watermark: lo, pendingFiles: pending });
+    await deps.hooks?.faultPoint?.('before-commit', cfg.name);
+    const committed = await commitAppend(pool, io, table, {
+      id,
+      files,
+      guard,
+      ...(evolved ? { schema: evolved } : {}),
+      summary: {
+        [SUMMARY.offloadId]: offloadId,
+        [SUMMARY.watermarkFrom]: JSON.stringify(lo),
+        [SUMMARY.watermarkTo]: JSON.stringify(hi.values),
+        [SUMMARY.cycleTo]: JSON.stringify(cycleTo),
+        [SUMMARY.source]: cfg.source,
+      },
+      watermark: { columns: key.columns, from: expected, to: hi.values, ts: new Date(Number(BigInt(hi.tsMicros) / 1000n)), offloadId, rows },
+    });
+    table = committed.table;
+    lo = hi.values;
+    wmTs = new Date(Number(BigInt(hi.tsMicros) / 1000n));
+    metrics.committed(cfg.name, rows, files.reduce((a, f) => a + Number(f.file_size_in_bytes), 0));
+    expected = hi.values;
+    result.status = 'committed';
+    result.rows += rows;
+    result.files += files.length;
+    result.bytes += files.reduce((a, f) => a + Number(f.file_size_in_bytes), 0);
+    result.snapshotId = committed.prepared.snapshotId.toString();
+    result.commits++;
+    result.watermarkTo = hi.values;
+    pending.length = 0;
+    heartbeat({ table: cfg.name, stage: 'committed', batch, watermark: hi.values, rows: result.rows });
+    log('offload batch committed', { table: cfg.name, batch, rows, files: files.length, snapshotId: result.snapshotId, watermark: hi.values });
+    await deps.hooks?.faultPoint?.('after-commit', cfg.name);
+    await deps.hooks?.afterCommit?.({ table: cfg.name, attempt, batch });
+    batch++;
+  }
+  result.watermarkTo ??= lo;
+  result.durationMs = Date.now() - started;
+  metrics.offloaded({
+    table: cfg.name,
+    seconds: result.durationMs / 1000,
+    watermarkTs: wmTs,
+    holdbackSeconds: cfg.lateDataBufferSeconds + 2 * cfg.closedWindowSeconds,
+    snapshots: table.metadata.snapshots?.length ?? 0,
+    files: summaryNumber(currentSnapshot(table.metadata), 'total-data-files'),
+  });
+  return result;
+}
+

@@ -1,0 +1,37 @@
+// Inputs and results of backfill and repair: plain data, it travels through Temporal history.
+
+export interface BackfillTableInput {
+  table: string;
+  /** ISO start (inclusive) of the event-time window. */
+  from: string;
+  /** ISO end (exclusive). */
+  to: string;
+  /** Why: shown in the snapshot summary (e.g. "repair after audit"). */
+  reason?: string;
+}
+
+export interface BackfillHour {
+  hour: string;
+  clickhouse: number;
+  iceberg: number;
+  added: number;
+}
+
+export interface BackfillTableResult {
+  table: string;
+  from: string;
+  to: string;
+  rowsAdded: number;
+  files: number;
+  snapshotIds: string[];
+  /** Hours whose row sets differed before the backfill. */
+  repairedHours: BackfillHour[];
+  durationMs: number;
+}
+
+export interface BackfillWorkflowInput {
+  table: string;
+  from: string;
+  to: string;
+  reason?: string;
+}
