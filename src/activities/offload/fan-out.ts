@@ -13,7 +13,7 @@ import type { CommitRangesInput, OffloadTableResult, WriteRangeInput, WriteRange
 import { removeDeadAttemptFiles, reportingUploads } from './attempts';
 import { writeBatch } from './batch';
 import { decodeDataFiles, encodeDataFiles } from './datafile-codec';
-import { SUMMARY } from './replay';
+import { offloadSummary, SUMMARY } from './replay';
 
 /**
  * One range of a fanned-out catch-up: reads (lo, hi] and writes its data files, committing nothing. Many of these
@@ -68,11 +68,7 @@ export async function commitRanges(deps: ActivityDeps, input: CommitRangesInput)
         guard,
         ...(evolved ? { schema: evolved } : {}),
         summary: {
-          [SUMMARY.offloadId]: offloadId,
-          [SUMMARY.watermarkFrom]: JSON.stringify(first.lo),
-          [SUMMARY.watermarkTo]: JSON.stringify(last.hi.values),
-          [SUMMARY.cycleTo]: JSON.stringify(last.hi),
-          [SUMMARY.source]: cfg.source,
+          ...offloadSummary({ offloadId, from: first.lo, to: last.hi.values, cycleTo: last.hi, source: cfg.source }),
           'coldtier.fan-out-ranges': String(input.plan.ranges.length),
         },
         watermark: { columns: cfg.watermark, from: input.plan.expected, to: last.hi.values, ts: new Date(Number(BigInt(last.hi.tsMicros) / 1000n)), offloadId, rows },

@@ -15,7 +15,7 @@ import type { OffloadTableInput, OffloadTableResult } from '../types';
 import { removeDeadAttemptFiles, reportingUploads } from './attempts';
 import { batchRowsFor, chooseEncoder, writeBatch } from './batch';
 import { fanOutPlan, sameKey } from './fan-out-plan';
-import { boundWithoutWatermark, earlierCommits, recordedWatermark, replayInto, SUMMARY, summaryNumber } from './replay';
+import { boundWithoutWatermark, earlierCommits, offloadSummary, recordedWatermark, replayInto, SUMMARY, summaryNumber } from './replay';
 
 /**
  * Offloads the new rows of one table: fixes the cycle's upper bound, then commits bounded batches, each one
@@ -107,13 +107,7 @@ async function offloadLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIden
       files,
       guard,
       ...(evolved ? { schema: evolved } : {}),
-      summary: {
-        [SUMMARY.offloadId]: offloadId,
-        [SUMMARY.watermarkFrom]: JSON.stringify(lo),
-        [SUMMARY.watermarkTo]: JSON.stringify(hi.values),
-        [SUMMARY.cycleTo]: JSON.stringify(cycleTo),
-        [SUMMARY.source]: cfg.source,
-      },
+      summary: offloadSummary({ offloadId, from: lo, to: hi.values, cycleTo, source: cfg.source }),
       watermark: { columns: key.columns, from: expected, to: hi.values, ts: new Date(Number(BigInt(hi.tsMicros) / 1000n)), offloadId, rows },
     });
     table = committed.table;

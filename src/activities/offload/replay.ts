@@ -14,6 +14,17 @@ export const SUMMARY = {
   source: 'coldtier.source',
 } as const;
 
+/** The summary an offload commit records: whose it is and which key range (from, to] of which cycle it holds. */
+export function offloadSummary(o: { offloadId: string; from: string[] | null; to: string[]; cycleTo: unknown; source: string }): Record<string, string> {
+  return {
+    [SUMMARY.offloadId]: o.offloadId,
+    [SUMMARY.watermarkFrom]: JSON.stringify(o.from),
+    [SUMMARY.watermarkTo]: JSON.stringify(o.to),
+    [SUMMARY.cycleTo]: JSON.stringify(o.cycleTo),
+    [SUMMARY.source]: o.source,
+  };
+}
+
 export const summaryNumber = (s: Snapshot | undefined, key: string) => Number(s?.summary?.[key] ?? 0);
 
 /** The commits an earlier attempt of this very activity made, newest first (a chain of parent links). */
