@@ -41,6 +41,10 @@ export type { ExecuteRewriteOptions, RewriteResult } from './transaction/rewrite
 export { executeRewrite } from './transaction/rewrite';
 export type { PrepareReplaceOptions, ReplaceChange } from './transaction/replace';
 export { prepareReplace } from './transaction/replace';
+export type { RewriteManifestsOptions, RewriteManifestsPlan } from './transaction/rewrite-manifests';
+export { planRewriteManifests, prepareRewriteManifests } from './transaction/rewrite-manifests';
+export type { ManifestMergeSettings } from './transaction/manifest-merge';
+export { manifestMergeSettings } from './transaction/manifest-merge';
 export type { ExpirePlan, PlanExpireOptions } from './transaction/expire';
 export { planExpire } from './transaction/expire';
 export { prepareMetadataUpdate } from './transaction/metadata-update';

@@ -53,6 +53,10 @@ export const TABLE_PROPERTY_DEFAULTS = {
   'write.target-file-size-bytes': String(128 * 1024 * 1024),
   'write.parquet.compression-codec': 'zstd',
   'write.metadata.previous-versions-max': '100',
+  'write.metadata.delete-after-commit.enabled': 'false',
+  'commit.manifest-merge.enabled': 'true',
+  'commit.manifest.min-count-to-merge': '100',
+  'commit.manifest.target-size-bytes': String(8 * 1024 * 1024),
 } as const;
 
 function topLevelField(schema: Schema, column: string, what: string): NestedField {

@@ -18,6 +18,8 @@ import { EntryStatus, type DataFile, type ManifestEntry } from '../spec/manifest
 import type { ManifestFile } from '../spec/manifest-list';
 import { snapshotSummary } from '../spec/snapshot';
 import { currentSchema, currentSnapshot, type TableMetadata } from '../spec/table-metadata';
+import { mapLimit } from '../table/parallel';
+import { manifestMayHoldPartitions } from '../table/partition-filter';
 import { readManifestEntries, readManifestList } from '../table/scan';
 import { cleanupFiles, commitSnapshot, countPartitions, metadataDir, newSnapshotId, writeManifest, type PreparedCommit } from './snapshot-producer';
 
@@ -57,11 +59,15 @@ export async function prepareReplace(
 
   const manifests = await readManifestList(io, parent);
   if (manifests.some((x) => x.content === 1)) throw new ValidationError(table, 'the table has delete files, which this writer cannot carry through a rewrite');
+  // Only manifests whose partition summaries can hold a removed or added file's partition are opened: the others
+  // are carried as they are, and cannot hold a file this replace must find (or must not add twice).
+  const mayHold = manifestMayHoldPartitions(m, currentSchema(m), [...change.removed, ...change.added]);
+  const touchable = manifests.filter((mf) => mf.added_files_count + mf.existing_files_count > 0 && mayHold(mf));
   const entriesOf = new Map<string, ManifestEntry[]>();
   const live = new Map<string, ManifestEntry>();
-  for (const mf of manifests) {
-    // Only manifests that may hold a removed file need decoding; but any could, so read all (the list is small after compaction).
-    const entries = await readManifestEntries(io, m, mf);
+  const read = await mapLimit(touchable, (mf) => readManifestEntries(io, m, mf));
+  for (const [i, mf] of touchable.entries()) {
+    const entries = read[i]!;
     entriesOf.set(mf.manifest_path, entries);
     for (const e of entries) if (e.status !== EntryStatus.DELETED) live.set(e.data_file.file_path, e);
   }
@@ -96,26 +102,37 @@ export async function prepareReplace(
   };
 
   try {
-    const out: ManifestFile[] = [];
-    const bySpec = new Map<number, DataFile[]>();
-    for (const f of change.added) bySpec.set(f.spec_id, [...(bySpec.get(f.spec_id) ?? []), f]);
-    for (const [specId, files] of bySpec) {
-      const entries = files.map((data_file): ManifestEntry => ({ status: EntryStatus.ADDED, snapshot_id: snapshotId, sequence_number: dataSequenceNumber, file_sequence_number: null, data_file }));
-      out.push(await writeManifest(io, entries, specOf(specId), schema, snapshotId, nextUri(), sequenceNumber));
-    }
+    // Removed files become DELETED entries by this snapshot, written beside the new files of their spec rather than
+    // in copies of the manifests they came from: a touched manifest whose files were all removed then simply drops
+    // out, instead of surviving as a delete-only manifest in this snapshot's list.
+    const deleted = new Map<number, ManifestEntry[]>();
+    const rewritten: ManifestFile[] = [];
+    const carried: ManifestFile[] = [];
     for (const mf of manifests) {
-      const entries = entriesOf.get(mf.manifest_path)!;
-      if (!entries.some((e) => e.status !== EntryStatus.DELETED && removedPaths.has(e.data_file.file_path))) {
-        out.push(mf); // untouched: carried forward as is (this is what keeps concurrent appends)
+      const entries = entriesOf.get(mf.manifest_path);
+      if (!entries?.some((e) => e.status !== EntryStatus.DELETED && removedPaths.has(e.data_file.file_path))) {
+        carried.push(mf); // untouched: carried forward as is (this is what keeps concurrent appends)
         continue;
       }
-      // Rewritten: removed files become DELETED by this snapshot, the other live files EXISTING with their
-      // original snapshot and sequence numbers; entries deleted by earlier snapshots are dropped.
-      const rewritten = entries
-        .filter((e) => e.status !== EntryStatus.DELETED)
-        .map((e): ManifestEntry => (removedPaths.has(e.data_file.file_path) ? { ...e, status: EntryStatus.DELETED, snapshot_id: snapshotId } : { ...e, status: EntryStatus.EXISTING }));
-      out.push(await writeManifest(io, rewritten, specOf(mf.partition_spec_id), schema, snapshotId, nextUri(), sequenceNumber));
+      // The other live files stay, EXISTING with their original snapshot and sequence numbers; entries deleted by
+      // earlier snapshots are dropped.
+      const kept: ManifestEntry[] = [];
+      for (const e of entries) {
+        if (e.status === EntryStatus.DELETED) continue;
+        if (removedPaths.has(e.data_file.file_path)) deleted.set(mf.partition_spec_id, [...(deleted.get(mf.partition_spec_id) ?? []), { ...e, status: EntryStatus.DELETED, snapshot_id: snapshotId }]);
+        else kept.push({ ...e, status: EntryStatus.EXISTING });
+      }
+      if (kept.length) rewritten.push(await writeManifest(io, kept, specOf(mf.partition_spec_id), schema, snapshotId, nextUri(), sequenceNumber));
     }
+    const bySpec = new Map<number, ManifestEntry[]>();
+    for (const f of change.added) {
+      const e: ManifestEntry = { status: EntryStatus.ADDED, snapshot_id: snapshotId, sequence_number: dataSequenceNumber, file_sequence_number: null, data_file: f };
+      bySpec.set(f.spec_id, [...(bySpec.get(f.spec_id) ?? []), e]);
+    }
+    for (const [specId, entries] of deleted) bySpec.set(specId, [...(bySpec.get(specId) ?? []), ...entries]);
+    const out: ManifestFile[] = [];
+    for (const [specId, entries] of bySpec) out.push(await writeManifest(io, entries, specOf(specId), schema, snapshotId, nextUri(), sequenceNumber));
+    out.push(...rewritten, ...carried);
     return await commitSnapshot(io, base, m, out, {
       'snapshot-id': snapshotId,
       'parent-snapshot-id': parent['snapshot-id'],
