@@ -74,7 +74,7 @@ test('coldtier maintain --wait prints the per-table result; repair --window clos
     // Compact, expire and audit: files before → after, bytes, snapshots expired, files deleted, audit status.
     const ok = cli(['maintain', '--stages', 'compact,expire,audit', '--snapshot-max-age-hours', '0', ...audit], vars);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /^table\s+files\s+bytes\s+snapshots expired\s+files deleted\s+audit \(iceberg\/clickhouse\)\s+note$/m);
+    assert.match(ok.stdout, /^table\s+files\s+bytes\s+manifests\s+snapshots expired\s+files deleted\s+audit \(iceberg\/clickhouse\)\s+note$/m);
     const row = new RegExp(`^${gapped}\\s+(\\d+) → (\\d+)\\s+(\\d+) → (\\d+)\\s+(\\d+)\\s+(\\d+)\\s+ok \\(1000/1000\\)$`, 'm').exec(ok.stdout);
     assert.ok(row, ok.stdout);
     const [filesBefore, filesAfter, , , expired, deleted] = row.slice(1).map(Number) as number[];

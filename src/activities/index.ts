@@ -7,9 +7,10 @@ import { auditTable } from './maintenance/audit';
 import { compactTable } from './maintenance/compact';
 import { expireTable } from './maintenance/expire';
 import { removeOrphans } from './maintenance/orphans';
+import { rewriteManifestsTable } from './maintenance/rewrite-manifests';
 import { commitRanges, writeRange } from './offload/fan-out';
 import { offloadTable } from './offload/offload';
-import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, WriteRangeInput } from './types';
+import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, RewriteManifestsTableInput, WriteRangeInput } from './types';
 
 export type { ActivityDeps, TestHooks } from './deps';
 
@@ -51,6 +52,7 @@ export function createActivities(deps: ActivityDeps) {
     commitRanges: permanent((input: CommitRangesInput) => commitRanges(deps, input)),
     backfillTable: permanent((input: BackfillTableInput) => backfillTable(deps, input)),
     compactTable: permanent((input: CompactTableInput) => compactTable(deps, input)),
+    rewriteManifestsTable: permanent((input: RewriteManifestsTableInput) => rewriteManifestsTable(deps, input)),
     expireTable: permanent((input: ExpireTableInput) => expireTable(deps, input)),
     removeOrphans: permanent((input: OrphansTableInput) => removeOrphans(deps, input)),
     auditTable: permanent((input: AuditTableInput) => auditTable(deps, input)),

@@ -72,7 +72,7 @@ program
   .command('maintain')
   .description('start a maintenance run now: compact, expire snapshots, remove orphan files, audit')
   .option('--tables <a,b>', 'only these tables (default: all configured)', list)
-  .option('--stages <list>', 'stages in order, any of compact,expire,orphans,audit', parseStages)
+  .option('--stages <list>', 'stages in order, any of compact,rewrite-manifests,expire,orphans,audit', parseStages)
   .option('--dry-run', 'report what would be done; write nothing (the audit still runs and logs)')
   .option('--target-file-size-mb <n>', 'compaction target file size', Number)
   .option('--min-input-files <n>', 'compact a partition only with at least this many small files', Number)

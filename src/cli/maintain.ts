@@ -18,7 +18,7 @@ export async function startMaintenance(settings: Settings, input: MaintenanceWor
       taskQueue: settings.temporal.taskQueue,
       workflowId,
       args: [input],
-      staticSummary: `maintenance ${(input.stages ?? ['compact', 'expire', 'orphans', 'audit']).join(' → ')} of ${input.tables?.join(', ') ?? `all ${settings.tables.length} tables`}${input.dryRun ? ' (dry run)' : ''} (manual)`,
+      staticSummary: `maintenance ${(input.stages ?? ['compact', 'rewrite-manifests', 'expire', 'orphans', 'audit']).join(' → ')} of ${input.tables?.join(', ') ?? `all ${settings.tables.length} tables`}${input.dryRun ? ' (dry run)' : ''} (manual)`,
     });
     if (!opts.json) console.log(`started maintenance workflow ${workflowId}`);
     if (!opts.wait) return null;
@@ -43,17 +43,18 @@ export function formatMaintenance(r: MaintenanceWorkflowResult): string {
     t.table,
     t.compact ? `${t.compact.filesBefore} → ${t.compact.filesAfter}` : null,
     t.compact ? `${t.compact.bytesBefore} → ${t.compact.bytesAfter}` : null,
+    t.rewriteManifests ? `${t.rewriteManifests.manifestsBefore} → ${t.rewriteManifests.manifestsAfter}` : null,
     t.expire?.snapshotsExpired,
     (t.expire?.filesDeleted ?? 0) + (t.orphans?.filesDeleted ?? 0),
     t.audit ? `${t.audit.status} (${t.audit.icebergRows}/${t.audit.clickhouseRows})` : null,
     t.errors.join('; ') || t.audit?.notes,
   ]);
   const window = r.auditWindow ? `audit window ${r.auditWindow.start} → ${r.auditWindow.end}\n` : '';
-  return `${window}${table(['table', 'files', 'bytes', 'snapshots expired', 'files deleted', 'audit (iceberg/clickhouse)', 'note'], rows)}\n${r.status} in ${duration(r.durationMs)}`;
+  return `${window}${table(['table', 'files', 'bytes', 'manifests', 'snapshots expired', 'files deleted', 'audit (iceberg/clickhouse)', 'note'], rows)}\n${r.status} in ${duration(r.durationMs)}`;
 }
 
 export function parseStages(v: string): MaintenanceStage[] {
-  const all: MaintenanceStage[] = ['compact', 'expire', 'orphans', 'audit'];
+  const all: MaintenanceStage[] = ['compact', 'rewrite-manifests', 'expire', 'orphans', 'audit'];
   const stages = v.split(',').map((s) => s.trim()).filter(Boolean);
   for (const s of stages) if (!all.includes(s as MaintenanceStage)) throw new Error(`--stages: unknown stage ${JSON.stringify(s)}; use ${all.join(',')}`);
   return stages as MaintenanceStage[];

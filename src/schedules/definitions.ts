@@ -18,7 +18,7 @@ export function scheduleIds(prefix = DEFAULT_PREFIX): ScheduleIds {
 
 /** The daily maintenance parameters, spelled out so the Web UI shows them in the schedule's input. */
 export const MAINTENANCE_INPUT: Required<Omit<MaintenanceWorkflowInput, 'tables' | 'auditWindowEnd' | 'heartbeatTimeoutSeconds'>> = {
-  stages: ['compact', 'expire', 'orphans', 'audit'],
+  stages: ['compact', 'rewrite-manifests', 'expire', 'orphans', 'audit'],
   targetFileSizeMb: 128,
   minInputFiles: 5,
   snapshotMaxAgeHours: 168,

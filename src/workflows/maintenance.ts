@@ -6,19 +6,23 @@ import { failureMessage } from './failures';
 import { COLDTIER_STATUS, COLDTIER_TABLES, type ColdtierStatus } from './search-attributes';
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
-const STAGES: MaintenanceStage[] = ['compact', 'expire', 'orphans', 'audit'];
+const STAGES: MaintenanceStage[] = ['compact', 'rewrite-manifests', 'expire', 'orphans', 'audit'];
+/** The default stages of runs started before rewrite-manifests existed (their histories replay with these). */
+const STAGES_BEFORE_REWRITE_MANIFESTS: MaintenanceStage[] = ['compact', 'expire', 'orphans', 'audit'];
 const HOUR = 3_600_000;
 /**
  * Runs started before this patch keep their old behaviour on replay: window end at the action time, no search
  * attributes, and a throwing audit activity fails the run. New runs record the marker and take the new path.
  */
 const AUDIT_BUFFER_PATCH = 'maintenance-audit-buffer-search-attributes';
+/** A run without explicit stages runs rewrite-manifests after compact only from this patch on (older runs replay without it). */
+const REWRITE_MANIFESTS_PATCH = 'maintenance-rewrite-manifests-stage';
 
 const { planOffload } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
 /** Per-stage activity options, like the seeds' budgets: compact 10 min/table, expire 5 min/table, audit 10 min. */
 function stage(name: MaintenanceStage, table: string, heartbeatTimeoutSeconds = 300) {
-  const timeouts = { compact: '1 hour', expire: '30 minutes', orphans: '30 minutes', audit: '30 minutes' } as const;
+  const timeouts = { compact: '1 hour', 'rewrite-manifests': '30 minutes', expire: '30 minutes', orphans: '30 minutes', audit: '30 minutes' } as const;
   return proxyActivities<Activities>({
     summary: `${name} ${table}`,
     startToCloseTimeout: timeouts[name],
@@ -30,7 +34,8 @@ function stage(name: MaintenanceStage, table: string, heartbeatTimeoutSeconds = 
 /** Validated parameters with the seeds' defaults merged in one place. */
 export function maintenanceParams(input: MaintenanceWorkflowInput) {
   const p = {
-    stages: input.stages?.length ? input.stages : STAGES,
+    // patched() only when the default applies, so runs with explicit stages record no marker (and replay unchanged).
+    stages: input.stages?.length ? input.stages : patched(REWRITE_MANIFESTS_PATCH) ? STAGES : STAGES_BEFORE_REWRITE_MANIFESTS,
     targetFileSizeMb: input.targetFileSizeMb ?? 128,
     minInputFiles: input.minInputFiles ?? 5,
     snapshotMaxAgeHours: input.snapshotMaxAgeHours ?? 168,
@@ -77,7 +82,7 @@ function auditFailed(table: string, window: { start: string; end: string }, err:
 }
 
 /**
- * Daily maintenance (DECISION-017): compact → expire → remove orphans → audit, each table in turn. A table whose
+ * Daily maintenance (DECISION-017): compact → rewrite manifests → expire → remove orphans → audit, each table in turn. A table whose
  * compact/expire/orphans fails is logged and the rest continue (status partial). An audit with missing data or an
  * error (also an audit activity that failed: the other tables are still audited) fails the run with a non-retryable
  * error, so it shows as Failed in the UI and alerts. ColdtierTables / ColdtierStatus (running, then ok, partial or
@@ -106,6 +111,7 @@ export async function maintenanceWorkflow(input: MaintenanceWorkflowInput = {}):
     for (const r of results) {
       const acts = stage(name, r.table, p.heartbeatTimeoutSeconds);
       if (name === 'compact') await run(r, name, async () => void (r.compact = await acts.compactTable({ table: r.table, targetFileSizeMb: p.targetFileSizeMb, minInputFiles: p.minInputFiles, dryRun: p.dryRun })));
+      if (name === 'rewrite-manifests') await run(r, name, async () => void (r.rewriteManifests = await acts.rewriteManifestsTable({ table: r.table, dryRun: p.dryRun })));
       if (name === 'expire') await run(r, name, async () => void (r.expire = await acts.expireTable({ table: r.table, snapshotMaxAgeHours: p.snapshotMaxAgeHours, retainLast: p.snapshotRetainLast, dryRun: p.dryRun })));
       if (name === 'orphans') await run(r, name, async () => void (r.orphans = await acts.removeOrphans({ table: r.table, olderThanHours: p.orphanMinAgeHours, dryRun: p.dryRun })));
     }

@@ -3,8 +3,8 @@
 /** Parameters of the daily maintenance workflow (the seeds' DECISION-017 defaults). */
 export interface MaintenanceWorkflowInput {
   tables?: string[];
-  /** compact, expire, orphans, audit — in that order. @default all four */
-  stages?: ('compact' | 'expire' | 'orphans' | 'audit')[];
+  /** compact, rewrite-manifests, expire, orphans, audit — in that order. @default all five */
+  stages?: ('compact' | 'rewrite-manifests' | 'expire' | 'orphans' | 'audit')[];
   /** @default 128 */
   targetFileSizeMb?: number;
   /** Files in a partition below which compaction leaves it alone. @default 5 */
@@ -39,13 +39,14 @@ export interface MaintenanceWorkflowInput {
 
 
 
-export type MaintenanceStage = 'compact' | 'expire' | 'orphans' | 'audit';
+export type MaintenanceStage = 'compact' | 'rewrite-manifests' | 'expire' | 'orphans' | 'audit';
 
 export interface MaintenanceTableResult {
   table: string;
   /** ok, or failed when compact/expire/orphans failed (logged, the rest continue). */
   status: 'ok' | 'failed';
   compact?: CompactTableResult;
+  rewriteManifests?: RewriteManifestsTableResult;
   expire?: ExpireTableResult;
   orphans?: OrphansTableResult;
   audit?: AuditTableResult;
@@ -144,4 +145,23 @@ export interface AuditTableResult {
   /** The hours whose counts differ, so an operator sees which hours to repair. */
   hoursDiffering: AuditHour[];
   notes: string;
+}
+
+export interface RewriteManifestsTableInput {
+  table: string;
+  dryRun: boolean;
+}
+
+export interface RewriteManifestsTableResult {
+  table: string;
+  status: 'rewritten' | 'nothing-to-do' | 'dry-run' | 'no-table';
+  /** Data manifests in the current snapshot before, and how many of them held only deleted entries. */
+  manifestsBefore: number;
+  deleteOnlyBefore: number;
+  /** Manifests after the rewrite (dry run: what it would write; nothing to do: as before). */
+  manifestsAfter: number;
+  /** Live data-file entries rewritten. */
+  entries: number;
+  snapshotId: string | null;
+  durationMs: number;
 }

@@ -30,7 +30,7 @@ import type { Schema } from '../spec/schema';
 import { tableProperty, type TableMetadata } from '../spec/table-metadata';
 import { readManifestEntries } from '../table/scan';
 import { mapLimit } from '../table/parallel';
-import { metadataDir, writeManifest } from './snapshot-producer';
+import { metadataDir, writeManifest } from './manifest-writer';
 
 export interface ManifestMergeSettings {
   /** Table property commit.manifest-merge.enabled. @default true */

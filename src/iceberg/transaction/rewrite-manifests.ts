@@ -86,20 +86,21 @@ function partitionOrder(meta: TableMetadata, specId: number): (a: ManifestEntry,
 /**
  * Writes a snapshot whose manifests hold the current live entries clustered by
  * partition, each entry EXISTING with its snapshot id and sequence numbers.
- * Returns null when there is nothing to gain (see RewriteManifestsPlan.worthwhile)
- * or the table has no snapshot. Delete manifests are carried as they are.
+ * Returns the plan with prepared null when there is nothing to gain (see
+ * RewriteManifestsPlan.worthwhile), null when the table has no snapshot.
+ * Delete manifests are carried as they are.
  */
 export async function prepareRewriteManifests(
   io: FileIO,
   base: { metadata: TableMetadata; metadataUri: string },
   opts: RewriteManifestsOptions = {},
-): Promise<{ prepared: PreparedCommit; plan: RewriteManifestsPlan } | null> {
+): Promise<{ prepared: PreparedCommit | null; plan: RewriteManifestsPlan } | null> {
   const m = base.metadata;
   const parent = currentSnapshot(m);
   if (!parent) return null;
   const manifests = await readManifestList(io, parent);
   const plan = planRewriteManifests(m, manifests, opts);
-  if (!plan.worthwhile) return null;
+  if (!plan.worthwhile) return { prepared: null, plan };
   const data = manifests.filter((x) => x.content === 0 && x.added_files_count + x.existing_files_count > 0);
   const perManifest = await mapLimit(data, (mf) => readManifestEntries(io, m, mf));
   const bySpec = new Map<number, ManifestEntry[]>();
