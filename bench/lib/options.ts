@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 
-export const STEPS = ['offload', 'cycle', 'catchup', 'compact', 'audit'] as const;
+export const STEPS = ['offload', 'cycle', 'catchup', 'compact', 'audit', 'longrun'] as const;
+/** Steps run when --only is not given: the long run takes many minutes, so it runs only when asked for. */
+export const DEFAULT_STEPS: readonly Step[] = ['offload', 'cycle', 'catchup', 'compact', 'audit'];
 export type Step = (typeof STEPS)[number];
 
 /** Command-line options of `npm run bench` (see docs/performance.md). */
@@ -27,6 +29,10 @@ export interface BenchOptions {
   catchupSequential: boolean;
   /** CPU-profile one direct offload run and summarise the top self-time functions. @default false */
   profile: boolean;
+  /** Simulated days of the long run (96 offload cycles and one maintenance each). @default 7 */
+  days: number;
+  /** Simulated days of snapshots the long run's expiry keeps. @default 2 */
+  retainDays: number;
   /** Keep bench/.tmp/run (warehouses, chDB data, stack logs) after the run. @default false */
   keep: boolean;
   /** @default bench/results.json */
@@ -42,7 +48,7 @@ const int = (name: string, v: string): number => {
 export const USAGE = `usage: npm run bench -- [options]
   --rows N              rows of the bronze table for offload/audit (default 5000000)
   --runs K              repetitions per timed figure, median reported (default 3)
-  --only a,b            steps: ${STEPS.join(', ')} (default all)
+  --only a,b            steps: ${STEPS.join(', ')} (default all but longrun)
   --catchup-rows a,b    pending rows per catch-up memory run (default 5000000,20000000)
   --cycles N            empty ten-table cycles for p50/p95 (default 20)
   --cycle-rows N        rows per exchange in the ten-table sources (default 100000)
@@ -51,6 +57,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --s3                  also time the direct offload into the MinIO (s3://) warehouse
   --catchup-sequential  also offload the largest catch-up size with fan-out off (one batch at a time)
   --profile             CPU-profile one direct offload and print the top self-time functions
+  --days D              simulated days of the longrun step (default 7)
+  --retain-days R       simulated days of snapshots the longrun's expiry keeps (default 2)
   --keep                keep bench/.tmp/run after the run
   --out FILE            results JSON (default bench/results.json)`;
 
@@ -69,6 +77,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       s3: { type: 'boolean' },
       'catchup-sequential': { type: 'boolean' },
       profile: { type: 'boolean' },
+      days: { type: 'string' },
+      'retain-days': { type: 'string' },
       keep: { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -79,7 +89,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     console.log(USAGE);
     process.exit(0);
   }
-  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [...STEPS];
+  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [...DEFAULT_STEPS];
   for (const s of only) if (!(STEPS as readonly string[]).includes(s)) throw new Error(`--only: unknown step ${JSON.stringify(s)}; steps are ${STEPS.join(', ')}`);
   return {
     rows: values.rows ? int('rows', values.rows) : 5_000_000,
@@ -93,6 +103,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     s3: Boolean(values.s3),
     catchupSequential: Boolean(values['catchup-sequential']),
     profile: Boolean(values.profile),
+    days: values.days ? int('days', values.days) : 7,
+    retainDays: values['retain-days'] ? int('retain-days', values['retain-days']) : 2,
     keep: Boolean(values.keep),
     out: values.out ?? 'bench/results.json',
   };

@@ -52,6 +52,7 @@ export type { FindOrphansOptions } from './transaction/orphan-files';
 export { findOrphans, normalizeUri } from './transaction/orphan-files';
 
 export { newTableLocation, readTableMetadata, writeVersionHint } from './table/metadata-io';
+export { afterCommit, removedMetadataFiles } from './table/after-commit';
 export { listDataFiles, readManifestEntries, readManifestList } from './table/scan';
 export type { PlanScanOptions, ScanColumnsOptions, ScanStats, TimeFilter } from './table/scan-columns';
 export { planScanFiles, scanColumns } from './table/scan-columns';

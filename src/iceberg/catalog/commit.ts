@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { FileIO } from '../io/file-io';
-import { readTableMetadata, writeVersionHint } from '../table/metadata-io';
+import { afterCommit } from '../table/after-commit';
+import { readTableMetadata } from '../table/metadata-io';
 import { cleanupPrepared, type PreparedCommit } from '../transaction/append';
 import { loadMetadataLocation, swapMetadataLocation, type CatalogTableId } from './jdbc';
 import type { LoadedTable } from './tables';
@@ -61,7 +62,7 @@ export async function casCommit(pool: pg.Pool, io: FileIO, id: CatalogTableId, t
       client.release();
     }
     if (outcome === 'committed') {
-      await writeVersionHint(io, prepared.metadata, prepared.metadataUri).catch(() => undefined);
+      await afterCommit(io, current.metadata, prepared);
       return { table: { metadata: prepared.metadata, metadataUri: prepared.metadataUri }, prepared };
     }
     await cleanupPrepared(io, prepared);
