@@ -16,6 +16,8 @@ import type { FileIO } from '../io/file-io';
 import { EntryStatus, type DataFile } from '../spec/manifest';
 import type { NestedField } from '../spec/schema';
 import { currentSchema, currentSnapshot, type TableMetadata } from '../spec/table-metadata';
+import type { ManifestFile } from '../spec/manifest-list';
+import { mapLimit } from './parallel';
 import { fileMayMatch, manifestMayMatch, type MicrosRange } from './prune';
 import { readManifestEntries, readManifestList } from './scan';
 
@@ -80,15 +82,20 @@ export async function planScanFiles(io: FileIO, meta: TableMetadata, opts: PlanS
   // Delete files would have to be applied to get the right rows; refuse rather than over-count.
   if (manifests.some((m) => m.content === 1)) throw new IcebergArgumentError(`table ${meta.location} has delete files, which this scan cannot apply`);
   const out: DataFile[] = [];
+  const open: ManifestFile[] = [];
   for (const mf of manifests) {
     stats.manifests++;
     const spec = meta['partition-specs'].find((s) => s['spec-id'] === mf.partition_spec_id);
-    if (range && fieldId !== undefined && !manifestMayMatch(mf, spec, fieldId, range)) {
+    // A manifest with only deleted entries holds nothing to scan; one whose partitions miss the range neither.
+    if (mf.added_files_count + mf.existing_files_count === 0 || (range && fieldId !== undefined && !manifestMayMatch(mf, spec, fieldId, range))) {
       stats.manifestsSkipped++;
       stats.filesSkipped += mf.added_files_count + mf.existing_files_count;
-      continue;
-    }
-    for (const e of await readManifestEntries(io, meta, mf)) {
+    } else open.push(mf);
+  }
+  const read = await mapLimit(open, (mf) => readManifestEntries(io, meta, mf));
+  for (const [i, mf] of open.entries()) {
+    const spec = meta['partition-specs'].find((s) => s['spec-id'] === mf.partition_spec_id);
+    for (const e of read[i]!) {
       if (e.status === EntryStatus.DELETED) continue;
       if (range && fieldId !== undefined && !fileMayMatch(e.data_file, spec, fieldId, range)) stats.filesSkipped++;
       else out.push(e.data_file);

@@ -6,6 +6,7 @@ import type { FileIO } from '../io/file-io';
 import { decodeManifest, EntryStatus, type DataFile, type ManifestEntry } from '../spec/manifest';
 import { decodeManifestList, type ManifestFile } from '../spec/manifest-list';
 import type { Snapshot } from '../spec/snapshot';
+import { mapLimit } from './parallel';
 import { currentSchema, currentSnapshot, type TableMetadata } from '../spec/table-metadata';
 
 function snapshotOf(meta: TableMetadata, snapshotId?: bigint): Snapshot | undefined {
@@ -15,8 +16,25 @@ function snapshotOf(meta: TableMetadata, snapshotId?: bigint): Snapshot | undefi
   return s;
 }
 
+// Manifest lists never change once written (their names carry the snapshot id and a UUID), so the few most recent
+// decodes are kept: a maintenance run reads the current list to plan and again to commit on the same head, and
+// expiry and the orphan sweep read the same retained lists; each is decoded once.
+const LIST_CACHE_SIZE = 32;
+const listCache = new Map<string, ManifestFile[]>();
+
+/** The manifests of a snapshot. The result is shared with later callers of the same list: do not mutate it. */
 export async function readManifestList(io: FileIO, snapshot: Snapshot): Promise<ManifestFile[]> {
-  return decodeManifestList(await io.read(snapshot['manifest-list']), snapshot['manifest-list']);
+  const uri = snapshot['manifest-list'];
+  const hit = listCache.get(uri);
+  if (hit) {
+    listCache.delete(uri); // most recently used goes last
+    listCache.set(uri, hit);
+    return [...hit];
+  }
+  const list = decodeManifestList(await io.read(uri), uri);
+  listCache.set(uri, list);
+  if (listCache.size > LIST_CACHE_SIZE) listCache.delete(listCache.keys().next().value!);
+  return [...list];
 }
 
 /** Entries of one manifest with inherited snapshot ids and sequence numbers filled in (spec "Sequence Number Inheritance"). */
@@ -39,6 +57,6 @@ export async function listDataFiles(io: FileIO, meta: TableMetadata, snapshotId?
   const snapshot = snapshotOf(meta, snapshotId);
   if (!snapshot) return [];
   const manifests = (await readManifestList(io, snapshot)).filter((m) => m.content === 0);
-  const perManifest = await Promise.all(manifests.map((m) => readManifestEntries(io, meta, m)));
+  const perManifest = await mapLimit(manifests, (m) => readManifestEntries(io, meta, m));
   return perManifest.flat().filter((e) => e.status !== EntryStatus.DELETED).map((e) => e.data_file);
 }

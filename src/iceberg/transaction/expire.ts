@@ -9,6 +9,7 @@ import { EntryStatus } from '../spec/manifest';
 import type { ManifestFile } from '../spec/manifest-list';
 import type { Snapshot } from '../spec/snapshot';
 import { ancestry, type TableMetadata } from '../spec/table-metadata';
+import { mapLimit } from '../table/parallel';
 import { readManifestEntries, readManifestList } from '../table/scan';
 
 export interface PlanExpireOptions {
@@ -92,22 +93,23 @@ export async function planExpire(io: FileIO, meta: TableMetadata, opts: PlanExpi
   const retained = meta.snapshots.filter((s) => kept.has(s['snapshot-id']));
 
   // Everything retained snapshots reach: their lists, their manifests, and the live files in those.
+  // Each list and each distinct manifest is read once, a few at a time (READ_PARALLELISM).
   const keptManifests = new Map<string, ManifestFile>();
-  for (const s of retained) for (const mf of await manifestsOf(io, s, false)) keptManifests.set(mf.manifest_path, mf);
+  for (const list of await mapLimit(retained, (s) => manifestsOf(io, s, false))) for (const mf of list) keptManifests.set(mf.manifest_path, mf);
   const candidates = new Map<string, ManifestFile>();
-  for (const s of expired) for (const mf of await manifestsOf(io, s, true)) if (!keptManifests.has(mf.manifest_path)) candidates.set(mf.manifest_path, mf);
+  for (const list of await mapLimit(expired, (s) => manifestsOf(io, s, true))) for (const mf of list) if (!keptManifests.has(mf.manifest_path)) candidates.set(mf.manifest_path, mf);
 
   const dataFiles = new Set<string>();
   // Every entry of an unreachable manifest is a candidate (a DELETED entry's file may be referenced nowhere else)...
-  for (const mf of candidates.values()) {
-    if (mf.content !== 0) continue; // delete manifests: this writer never creates them; leave their files alone
-    for (const e of await readManifestEntries(io, meta, mf)) dataFiles.add(e.data_file.file_path);
-  }
+  // (delete manifests: this writer never creates them; leave their files alone)
+  const candidateData = [...candidates.values()].filter((mf) => mf.content === 0);
+  for (const entries of await mapLimit(candidateData, (mf) => readManifestEntries(io, meta, mf))) for (const e of entries) dataFiles.add(e.data_file.file_path);
   // ...unless it is live in a retained manifest.
   if (dataFiles.size) {
-    for (const mf of keptManifests.values()) {
-      if (mf.content !== 0) continue;
-      for (const e of await readManifestEntries(io, meta, mf)) if (e.status !== EntryStatus.DELETED) dataFiles.delete(e.data_file.file_path);
+    // A retained manifest without live files cannot keep a file alive: not worth opening.
+    const keptData = [...keptManifests.values()].filter((mf) => mf.content === 0 && mf.added_files_count + mf.existing_files_count > 0);
+    for (const entries of await mapLimit(keptData, (mf) => readManifestEntries(io, meta, mf))) {
+      for (const e of entries) if (e.status !== EntryStatus.DELETED) dataFiles.delete(e.data_file.file_path);
     }
   }
   const keptLists = new Set(retained.map((s) => s['manifest-list']));

@@ -10,6 +10,7 @@ import type { FileInfo, FileIO } from '../io/file-io';
 import { joinUri, parseUri } from '../io/uri';
 import type { ManifestFile } from '../spec/manifest-list';
 import type { TableMetadata } from '../spec/table-metadata';
+import { mapLimit } from '../table/parallel';
 import { readManifestEntries, readManifestList } from '../table/scan';
 import { metadataDir } from './snapshot-producer';
 
@@ -37,17 +38,16 @@ export async function referencedFiles(io: FileIO, meta: TableMetadata, metadataU
     if (Array.isArray(list)) for (const e of list as Array<{ 'statistics-path'?: string }>) if (e['statistics-path']) refs.add(e['statistics-path']);
   }
   const manifests = new Map<string, ManifestFile>();
-  for (const s of meta.snapshots) {
-    refs.add(s['manifest-list']);
-    // A missing list means the table is damaged: stop rather than call everything it referenced an orphan.
-    for (const mf of await readManifestList(io, s)) manifests.set(mf.manifest_path, mf);
-  }
+  for (const s of meta.snapshots) refs.add(s['manifest-list']);
+  // A missing list means the table is damaged: stop rather than call everything it referenced an orphan.
+  for (const list of await mapLimit(meta.snapshots, (s) => readManifestList(io, s))) for (const mf of list) manifests.set(mf.manifest_path, mf);
   for (const mf of manifests.values()) {
     refs.add(mf.manifest_path);
     // Delete files live in delete manifests this reader does not decode: they would all look orphaned.
     if (mf.content !== 0) throw new IcebergArgumentError(`table ${meta.location} has delete files; orphan detection needs a reader for delete manifests`);
-    for (const e of await readManifestEntries(io, meta, mf)) refs.add(e.data_file.file_path);
   }
+  // Each distinct manifest once, a few at a time; DELETED entries count too (their files belong to retained history).
+  for (const entries of await mapLimit([...manifests.values()], (mf) => readManifestEntries(io, meta, mf))) for (const e of entries) refs.add(e.data_file.file_path);
   return new Set([...refs].map(normalizeUri));
 }
 

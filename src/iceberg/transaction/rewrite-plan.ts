@@ -7,6 +7,7 @@ import { IcebergArgumentError } from '../errors';
 import type { FileIO } from '../io/file-io';
 import type { DataFile } from '../spec/manifest';
 import { currentSnapshot, tableProperty, type TableMetadata } from '../spec/table-metadata';
+import { mapLimit } from '../table/parallel';
 import { readManifestEntries, readManifestList } from '../table/scan';
 import { EntryStatus } from '../spec/manifest';
 import { partitionKey } from './snapshot-producer';
@@ -73,8 +74,10 @@ export async function planRewrite(io: FileIO, meta: TableMetadata, opts: PlanRew
     throw new IcebergArgumentError(`table ${meta.location} has delete files; compaction that ignores them would resurrect deleted rows`);
   }
   const byPartition = new Map<string, DataFile[]>();
-  for (const m of manifests) {
-    for (const e of await readManifestEntries(io, meta, m)) {
+  // Only manifests with live files can hold a file to compact (delete-only manifests describe history).
+  const live = manifests.filter((m) => m.added_files_count + m.existing_files_count > 0);
+  for (const entries of await mapLimit(live, (m) => readManifestEntries(io, meta, m))) {
+    for (const e of entries) {
       if (e.status === EntryStatus.DELETED || e.data_file.file_size_in_bytes >= minFileSize) continue;
       const key = partitionKey(e.data_file);
       byPartition.set(key, [...(byPartition.get(key) ?? []), e.data_file]);
