@@ -59,7 +59,7 @@ test('coldtier maintain --wait prints the per-table result; repair --window clos
     assert.equal(failed.code, 1, failed.stderr);
     assert.match(failed.stdout, /^started maintenance workflow coldtier-maintenance-manual-/m);
     assert.match(failed.stdout, new RegExp(`^audit window ${new Date(Date.parse(windowEnd) - 48 * HOUR).toISOString()} → ${windowEnd}$`, 'm'));
-    assert.match(failed.stdout, new RegExp(`^${gapped}\\s+-\\s+-\\s+-\\s+0\\s+missing_data \\(600/1000\\)\\s+hours with fewer rows in Iceberg: ${new Date(gapHour).toISOString()} \\(0/400\\)`, 'm'));
+    assert.match(failed.stdout, new RegExp(`^${gapped}\\s+-\\s+-\\s+-\\s+-\\s+0\\s+missing_data \\(600/1000\\)\\s+hours with fewer rows in Iceberg: ${new Date(gapHour).toISOString()} \\(0/400\\)`, 'm'));
     assert.match(failed.stderr, new RegExp(`^coldtier: maintenance audit of .* failed: ${gapped}: missing_data`, 'm'));
     const [, table, window] = /fix with: coldtier repair --table (\S+) --window (\S+)/.exec(failed.stdout) ?? [];
     assert.equal(table, gapped);
@@ -75,7 +75,7 @@ test('coldtier maintain --wait prints the per-table result; repair --window clos
     const ok = cli(['maintain', '--stages', 'compact,expire,audit', '--snapshot-max-age-hours', '0', ...audit], vars);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /^table\s+files\s+bytes\s+manifests\s+snapshots expired\s+files deleted\s+audit \(iceberg\/clickhouse\)\s+note$/m);
-    const row = new RegExp(`^${gapped}\\s+(\\d+) → (\\d+)\\s+(\\d+) → (\\d+)\\s+(\\d+)\\s+(\\d+)\\s+ok \\(1000/1000\\)$`, 'm').exec(ok.stdout);
+    const row = new RegExp(`^${gapped}\\s+(\\d+) → (\\d+)\\s+(\\d+) → (\\d+)\\s+-\\s+(\\d+)\\s+(\\d+)\\s+ok \\(1000/1000\\)$`, 'm').exec(ok.stdout);
     assert.ok(row, ok.stdout);
     const [filesBefore, filesAfter, , , expired, deleted] = row.slice(1).map(Number) as number[];
     assert.ok(filesBefore! >= 7 && filesAfter! < filesBefore!, `files ${filesBefore} → ${filesAfter}`);
@@ -86,7 +86,7 @@ test('coldtier maintain --wait prints the per-table result; repair --window clos
     // A table whose compaction fails: reported, the run is partial, and the exit code is 2.
     const partial = cli(['maintain', '--tables', broken, '--stages', 'compact', '--min-input-files', '2', '--wait'], vars);
     assert.equal(partial.code, 2, partial.stderr);
-    assert.match(partial.stdout, new RegExp(`^${broken}\\s+-\\s+-\\s+-\\s+0\\s+-\\s+compact: .+`, 'm'));
+    assert.match(partial.stdout, new RegExp(`^${broken}\\s+-\\s+-\\s+-\\s+-\\s+0\\s+-\\s+compact: .+`, 'm'));
     assert.match(partial.stdout, /^partial in /m);
   } finally {
     await worker.kill('SIGTERM');
