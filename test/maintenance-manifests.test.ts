@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createActivities } from '../src/activities';
 import type { MaintenanceWorkflowResult } from '../src/activities/types';
 import { createBronzeTable, insertTrades } from '../src/feed/synthetic';
-import { currentSnapshot, loadTable, readManifestList } from '../src/iceberg';
+import { currentSnapshot, listDataFiles, loadTable, readManifestList } from '../src/iceberg';
 import { connectClient } from '../src/temporal/connection';
 import { createWorker, openServices } from '../src/worker';
 import { bronzeTable, fingerprint, icebergFunction, makeTestEnv } from './helpers/coldtier';
@@ -65,6 +65,58 @@ test('maintenance: rewrite-manifests after compact leaves one manifest without h
       assert.equal(again.tables[0]!.rewriteManifests!.status, 'nothing-to-do');
       assert.equal(currentSnapshot((await loadTable(pool, io, id))!.metadata)!['snapshot-id'].toString(), r.snapshotId, 'no new snapshot');
     });
+  } finally {
+    await client.connection.close();
+    await services.close();
+  }
+});
+
+test('maintenance: an offload that merges manifests while a compaction runs: every row once', async () => {
+  // Merging every 3 commits, so the offload committed during the compaction merges away the manifests it planned from.
+  const env = await makeTestEnv({ warehouse: 'file', tables: (tag) => [bronzeTable(`bronze_trades_mr${tag}`, { properties: { 'commit.manifest.min-count-to-merge': '3' } })] });
+  const { settings } = env;
+  const table = settings.tables[0]!.name;
+  const id = { catalog: settings.catalog.name, namespace: settings.catalog.namespace, table };
+  const services = await openServices(settings);
+  const { ch, pool, io } = services;
+  const acts = createActivities({ settings, ...services });
+  const ice = icebergFunction(env, table);
+  const client = await connectClient(settings.temporal);
+  let duringCompaction: (() => Promise<void>) | undefined;
+  const during: string[] = [];
+  try {
+    await createBronzeTable(ch, table);
+    for (let i = 0; i < 10; i++) {
+      await insertTrades(ch, table, { rows: 200, exchange: 'binance', spreadSeconds: 2 * 86_400, seed: i, eventTimeEnd: new Date(Date.now() - 6 * HOUR) });
+      await acts.offloadTable({ table });
+    }
+    const planned = new Set((await readManifestList(io, currentSnapshot((await loadTable(pool, io, id))!.metadata)!)).map((m) => m.manifest_path));
+    const worker = await createWorker(settings, { services, hooks: { beforeCompactCommit: async () => duringCompaction?.() } });
+    await worker.runUntil(async () => {
+      // One offload: more would run under the compaction activity's identity and find the first one's commit (replay).
+      duringCompaction = async () => {
+        await insertTrades(ch, table, { rows: 400, exchange: 'binance', seed: 100, eventTimeEnd: new Date(Date.now() - 6 * HOUR) });
+        const r = await acts.offloadTable({ table });
+        during.push(`${r.status} ${r.rows} ${r.reason ?? ''}`);
+        const now = await readManifestList(io, currentSnapshot((await loadTable(pool, io, id))!.metadata)!);
+        assert.ok(now.every((m) => !planned.has(m.manifest_path)), 'the offload merged away every manifest the compaction planned from');
+      };
+      const run = (await client.workflow.execute('maintenanceWorkflow', { taskQueue: settings.temporal.taskQueue, workflowId: `maint-mr-${env.tag}`, args: [{ stages: ['compact'] }] })) as MaintenanceWorkflowResult;
+      duringCompaction = undefined;
+      assert.deepEqual(run.tables[0]!.errors, []);
+      assert.equal(run.tables[0]!.compact!.status, 'compacted');
+    });
+    const cur = (await loadTable(pool, io, id))!;
+    const files = await listDataFiles(io, cur.metadata);
+    assert.equal(files.reduce((a, f) => a + f.record_count, 0), 2400, `${during.join('; ')} ${cur.metadataUri} ${JSON.stringify(currentSnapshot(cur.metadata)!.summary)}`);
+    const got = await fingerprint(ch, ice);
+    assert.equal(got.n, '2400', during.join('; '));
+    assert.equal(got.keys, got.n, 'every row once');
+    assert.deepEqual(got, await fingerprint(ch, table));
+    const snap = currentSnapshot((await loadTable(pool, io, id))!.metadata)!;
+    assert.equal(snap.summary.operation, 'replace');
+    assert.equal(snap.summary['total-records'], '2400');
+    assert.ok((await readManifestList(io, snap)).every((m) => m.added_files_count + m.existing_files_count > 0), 'no delete-only manifest');
   } finally {
     await client.connection.close();
     await services.close();
