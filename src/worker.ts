@@ -8,6 +8,7 @@ import { openClickHouse, type ClickHouse } from './clickhouse/client';
 import type { Settings } from './config/settings';
 import { migrate } from './db/migrations';
 import { openPool } from './db/pool';
+import { assertSessionPinning } from './db/pooler';
 import type { FileIO } from './iceberg';
 import { connectWorker } from './temporal/connection';
 import { ensureSearchAttributes } from './schedules/search-attributes';
@@ -27,6 +28,8 @@ export async function openServices(settings: Settings): Promise<Services> {
   const pool = await openPool(settings.databaseUrl);
   try {
     await migrate(pool);
+    // The table locks need real sessions: refuse a transaction-mode pooler here rather than misbehave later.
+    await assertSessionPinning(settings.databaseUrl);
     const ch = await openClickHouse(settings.clickhouse);
     try {
       const io = await openFileIO(settings);
