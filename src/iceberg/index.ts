@@ -3,7 +3,7 @@
 
 export * from './errors';
 
-export type { FileInfo, FileIO, S3Settings } from './io/file-io';
+export type { FileInfo, FileIO, S3Settings, WriteOptions } from './io/file-io';
 export { createFileIO } from './io/file-io';
 export { joinUri, parseUri } from './io/uri';
 
