@@ -47,7 +47,7 @@ export async function openServices(settings: Settings): Promise<Services> {
 export interface WorkerOptions {
   services: Services;
   identity?: string;
-  /** Fault injection for tests. @default the fault suite's hooks when COLDTIER_FAULT_PAUSE is set, else none */
+  /** Fault injection for tests. @default the fault suite's hooks when a COLDTIER_FAULT_* point is set (faults.ts), else none */
   hooks?: TestHooks;
   /** @default settings.temporal.taskQueue */
   taskQueue?: string;
@@ -72,5 +72,9 @@ export async function createWorker(settings: Settings, opts: WorkerOptions): Pro
     ...(opts.identity ? { identity: opts.identity } : {}),
     // Offloads are I/O + CPU heavy; a 2-core machine does best with a few at a time.
     maxConcurrentActivityTaskExecutions: 4,
+    // A heartbeat's response is how a running activity learns it was cancelled (workflow cancel) or timed out: send
+    // one at least this often, so a cancelled attempt stops (and releases its table lock) within seconds.
+    maxHeartbeatThrottleInterval: '3 seconds',
+    defaultHeartbeatThrottleInterval: '3 seconds',
   });
 }
