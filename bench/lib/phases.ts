@@ -39,7 +39,7 @@ export function instrument(ch: ClickHouse, io: FileIO): { ch: ClickHouse; io: Fi
       close: () => ch.close(),
     },
     io: {
-      write: (uri, data) => time(uri.endsWith('.parquet') ? 'io: write Parquet' : 'io: write metadata/manifests', () => io.write(uri, data)),
+      write: (uri, data, opts) => time(uri.endsWith('.parquet') ? 'io: write Parquet' : 'io: write metadata/manifests', () => io.write(uri, data, opts)),
       read: (uri) => time('io: read', () => io.read(uri)),
       exists: (uri) => time('io: other', () => io.exists(uri)),
       delete: (uri) => time('io: other', () => io.delete(uri)),

@@ -3,7 +3,7 @@ import { canonicalValue, missingRuns, sourceKeys } from '../clickhouse/keys';
 import { batchOrderBy, keyParams, keyTuple, maxKey, paramTuple, watermarkKey } from '../clickhouse/range';
 import { tableConfig, tableIdent, timeColumn } from '../config/lookup';
 import type { TableConfig } from '../config/tables';
-import { withTableLock } from '../db/table-lock';
+import { withTableLock, type LockGuard } from '../db/table-lock';
 import { readWatermark, type TableIdent } from '../db/watermarks';
 import { loadTable, scanColumns, writeDataFiles } from '../iceberg';
 import { commitAppend } from './commit';
@@ -23,10 +23,10 @@ export async function backfillTable(deps: ActivityDeps, input: BackfillTableInpu
   const cfg = tableConfig(deps.settings, input.table);
   const window = parseWindow(`backfill of ${cfg.name}`, input.from, input.to);
   const id = tableIdent(deps.settings, cfg.name);
-  return withTableLock(deps.settings.databaseUrl, id, () => backfillLocked(deps, cfg, id, window, input));
+  return withTableLock(deps.settings.databaseUrl, id, (guard) => backfillLocked(deps, guard, cfg, id, window, input));
 }
 
-async function backfillLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIdent, window: { from: Date; to: Date }, input: BackfillTableInput): Promise<BackfillTableResult> {
+async function backfillLocked(deps: ActivityDeps, guard: LockGuard, cfg: TableConfig, id: TableIdent, window: { from: Date; to: Date }, input: BackfillTableInput): Promise<BackfillTableResult> {
   const started = Date.now();
   const { pool, ch, io } = deps;
   const result: BackfillTableResult = { table: cfg.name, from: window.from.toISOString(), to: window.to.toISOString(), rowsAdded: 0, files: 0, snapshotIds: [], repairedHours: [], durationMs: 0 };
@@ -62,6 +62,7 @@ async function backfillLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIde
     const committed = await commitAppend(pool, io, table, {
       id,
       files,
+      guard,
       summary: {
         'coldtier.backfill-window': `${new Date(fromMs).toISOString()}/${new Date(toMs).toISOString()}`,
         'coldtier.backfill-reason': input.reason ?? 'backfill',

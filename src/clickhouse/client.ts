@@ -85,7 +85,9 @@ function wrap(client: ClickHouseClient, database: string, target: string, signal
           if (!ABORTABLE.has(prop) || typeof v !== 'function') return v;
           return (params: Record<string, unknown>) => {
             if (signal.aborted) return Promise.reject(signal.reason as Error);
-            return (v as (p: unknown) => unknown).call(t, { abort_signal: signal, ...params });
+            // A ClickHouse server keeps running a read-only query whose HTTP client went away unless told otherwise.
+            const settings = { cancel_http_readonly_queries_on_client_close: 1, ...(params.clickhouse_settings as object | undefined) };
+            return (v as (p: unknown) => unknown).call(t, { abort_signal: signal, ...params, clickhouse_settings: settings });
           };
         },
       })
