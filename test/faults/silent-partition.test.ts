@@ -12,7 +12,7 @@ import { createBronzeTable, insertTrades } from '../../src/feed/synthetic';
 import { bronzeTable } from '../helpers/coldtier';
 import { startTcpProxy } from '../helpers/tcp-proxy';
 import { attemptFailures, lockSession, offloadArgs, watermarkAndSnapshot } from './fencing-helpers';
-import { census, compare, harness, pendingHeartbeats, report, waitFor } from './helpers';
+import { census, compare, harness, pendingHeartbeats, report, waitFor, type WorkerProcess } from './helpers';
 
 const ROWS = 40_000;
 
@@ -21,6 +21,7 @@ test('faults 9: the lock connection silently cut mid-batch, a second attempt tak
   const table = h.settings.tables[0]!.name;
   const pg = new URL(h.settings.databaseUrl);
   const proxy = await startTcpProxy({ host: pg.hostname, port: Number(pg.port) });
+  const workers: WorkerProcess[] = [];
   try {
     await createBronzeTable(h.ch, table);
     await insertTrades(h.ch, table, { rows: ROWS, exchange: 'binance', spreadSeconds: 86_400, seed: 31 });
@@ -28,6 +29,7 @@ test('faults 9: the lock connection silently cut mid-batch, a second attempt tak
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
     const first = await h.startWorker('partitioned', { DATABASE_URL: viaProxy.toString(), COLDTIER_FAULT_PAUSE: 'before-commit', COLDTIER_FAULT_TABLE: table, COLDTIER_FAULT_LOCK_CHECK: 'off' });
+    workers.push(first);
     const run1 = await h.client.workflow.start('offloadWorkflow', offloadArgs(h.taskQueue, `partition-1-${h.tag}`, table, 30));
     await first.waitFor(new RegExp(`coldtier-fault-point before-commit ${table}`));
     const written = await waitFor('the first attempt\'s heartbeat naming its uploaded batch', async () => ((await pendingHeartbeats(run1)) as { stage?: string; pendingFiles?: string[] }[]).find((d) => d.stage === 'uploaded')?.pendingFiles, 60_000, 200);
@@ -42,17 +44,18 @@ test('faults 9: the lock connection silently cut mid-batch, a second attempt tak
     // stops before its first commit.
     const queue2 = `${h.taskQueue}-2`;
     const second = await h.startWorker('second', { TEMPORAL_TASK_QUEUE: queue2, COLDTIER_FAULT_PAUSE: 'before-commit', COLDTIER_FAULT_TABLE: table });
+    workers.push(second);
     const run2 = await h.client.workflow.start('offloadWorkflow', offloadArgs(queue2, `partition-2-${h.tag}`, table, 30));
     await second.waitFor(new RegExp(`coldtier-fault-point before-commit ${table}`));
 
     // The first attempt goes on and commits. Its watermark compare would pass (nothing is committed yet): the fence must refuse it.
-    first.child.kill('SIGUSR2');
+    first.child.kill('SIGWINCH');
     const failures = await waitFor('the first attempt to fail its commit', async () => (await attemptFailures(run1)).find((m) => /fenced out|lost the table lock/.test(m)), 120_000, 200);
     const afterFirst = await watermarkAndSnapshot(h, table);
     assert.equal(afterFirst.snapshots.length, 0, 'the fenced-out attempt committed nothing');
     assert.equal(afterFirst.watermark, null, 'the fenced-out attempt did not move the watermark');
 
-    second.child.kill('SIGUSR2');
+    second.child.kill('SIGWINCH');
     const r2 = (await run2.result()) as OffloadWorkflowResult;
     const r1 = (await run1.result()) as OffloadWorkflowResult;
     assert.equal(r2.status, 'ok', r2.tables[0]!.reason);
@@ -79,6 +82,9 @@ test('faults 9: the lock connection silently cut mid-batch, a second attempt tak
       duplicates: c.duplicates,
       orphaned: files.orphaned.length,
     });
+  } catch (err) {
+    for (const w of workers) process.stderr.write(`--- worker ${w.identity} (exit ${w.child.exitCode ?? w.child.signalCode ?? 'running'}):\n${w.output()}\n`);
+    throw err;
   } finally {
     await h.close();
     await proxy.close();
