@@ -10,11 +10,15 @@ import type { OffloadWorkflowResult } from '../../src/activities/types';
 import { createBronzeTable, insertTrades } from '../../src/feed/synthetic';
 import { bronzeTable } from '../helpers/coldtier';
 import { watermarkAndSnapshot, offloadArgs } from './fencing-helpers';
-import { activityAttempts, census, compare, harness, report } from './helpers';
+import { activityAttempts, census, compare, harness, report, type WorkerProcess } from './helpers';
 
 const ROWS = 40_000;
-/** Long enough for the retry to finish on a busy 2-core machine; the test waits on events, not on this. */
-const STALL_SECONDS = 45;
+/**
+ * Long enough for the retry to finish on a busy 2-core machine (the test waits on events, not on this). The frozen
+ * worker's Temporal core keeps polling in its own threads and takes up to its 4 activity slots' worth of retries,
+ * each of which times out in turn, before a retry reaches the other worker.
+ */
+const STALL_SECONDS = 120;
 const STOPPED = /attempt stopped|fenced out|lost the table lock/;
 
 async function scenario(kind: 'offload' | 'fan-out'): Promise<void> {
@@ -22,15 +26,17 @@ async function scenario(kind: 'offload' | 'fan-out'): Promise<void> {
   const point = fanOut ? 'commit-ranges-before-commit' : 'reading';
   const h = await harness({ tables: (tag) => [bronzeTable(`bronze_zombie_${fanOut ? 'fan' : 'off'}_${tag}`, { batchRows: 10_000, fanOutBatches: fanOut ? 2 : 0 })] });
   const table = h.settings.tables[0]!.name;
+  const workers: WorkerProcess[] = [];
   try {
     await createBronzeTable(h.ch, table);
     await insertTrades(h.ch, table, { rows: ROWS, exchange: 'binance', spreadSeconds: 86_400, seed: fanOut ? 42 : 41 });
     // Only the zombie-to-be polls at first, so the attempt that freezes is the first one.
     const zombie = await h.startWorker(`zombie-${kind}`, { COLDTIER_FAULT_STALL: `${point}:${STALL_SECONDS}`, COLDTIER_FAULT_TABLE: table });
+    workers.push(zombie);
     const run = await h.client.workflow.start('offloadWorkflow', offloadArgs(h.taskQueue, `zombie-${kind}-${h.tag}`, table, 5));
     await zombie.waitFor(new RegExp(`coldtier-fault-point ${point} ${table} stalling`));
     const frozenAt = Date.now();
-    await h.startWorker(`retry-${kind}`);
+    workers.push(await h.startWorker(`retry-${kind}`));
     const result = (await run.result()) as OffloadWorkflowResult;
     const retried = Date.now() - frozenAt;
     const t = result.tables[0]!;
@@ -63,6 +69,9 @@ async function scenario(kind: 'offload' | 'fan-out'): Promise<void> {
       duplicates: c.duplicates,
       orphaned: files.orphaned.length,
     });
+  } catch (err) {
+    for (const w of workers) process.stderr.write(`--- worker ${w.identity} (exit ${w.child.exitCode ?? w.child.signalCode ?? 'running'}):\n${w.output()}\n`);
+    throw err;
   } finally {
     await h.close();
   }

@@ -1,7 +1,8 @@
 import { withTableLock } from '../../db/table-lock';
 import { casCommit, CommitStateUnknownError, executeRewrite, planRewrite, prepareReplace } from '../../iceberg';
 import { fenced } from '../commit';
-import { activityIdentity, heartbeat } from '../context';
+import { activityIdentity } from '../context';
+import { runAttempt } from '../liveness';
 import type { ActivityDeps } from '../deps';
 import { resolveTable } from '../tables';
 import type { CompactTableInput, CompactTableResult } from '../types';
@@ -22,7 +23,7 @@ export async function compactTable(deps: ActivityDeps, input: CompactTableInput)
     groups: 0, filesRewritten: 0, filesAdded: 0, snapshotId: null, durationMs: 0,
   };
   if (!table) return { ...result, durationMs: Date.now() - started };
-  return withTableLock(deps.settings.databaseUrl, id, async (guard) => {
+  return withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, async (live) => {
     const plan = await planRewrite(deps.io, table.metadata, { targetFileSizeBytes: input.targetFileSizeMb * 1024 * 1024, minInputFiles: input.minInputFiles });
     result.groups = plan.groups.length;
     result.filesRewritten = plan.inputFiles;
@@ -32,8 +33,9 @@ export async function compactTable(deps: ActivityDeps, input: CompactTableInput)
       if (input.dryRun) result.filesAfter = before.files - plan.inputFiles + plan.expectedOutputFiles;
       return { ...result, durationMs: Date.now() - started };
     }
-    const rewrite = await executeRewrite(deps.io, table.metadata, plan, {
-      onGroupWritten: ({ index, groups }) => heartbeat({ table: input.table, stage: 'compact', group: index + 1, groups }),
+    // The attempt's FileIO: a cancelled compaction stops uploading its rewritten files.
+    const rewrite = await executeRewrite(live.io, table.metadata, plan, {
+      onGroupWritten: ({ index, groups }) => live.beat({ table: input.table, stage: 'compact', group: index + 1, groups }),
     });
     try {
       await deps.hooks?.beforeCompactCommit?.(input.table);
@@ -50,5 +52,5 @@ export async function compactTable(deps: ActivityDeps, input: CompactTableInput)
       throw err;
     }
     return { ...result, durationMs: Date.now() - started };
-  }, 'maintenance');
+  }), 'maintenance');
 }
