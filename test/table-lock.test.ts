@@ -13,6 +13,7 @@ import { assertSessionPinning } from '../src/db/pooler';
 import { withTableLock, type LockGuard } from '../src/db/table-lock';
 import { IcebergArgumentError } from '../src/iceberg';
 import { createTestDatabase } from './helpers/stack';
+import { startTcpProxy } from './helpers/tcp-proxy';
 
 const id = { catalog: 'c', namespace: 'cold', table: 't' };
 
@@ -90,6 +91,32 @@ test('table lock: busy for another holder, taken over from an earlier attempt of
     }
     release();
   } finally {
+    await pool.end();
+  }
+});
+
+test('table lock: an attempt whose lock connection is silently cut learns it from its liveness check and is stopped', async () => {
+  const url = await createTestDatabase('lockcut');
+  const pool = await openPool(url);
+  const direct = new URL(url);
+  const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port) });
+  try {
+    await migrate(pool);
+    const viaProxy = new URL(url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const started = Date.now();
+    let cutAt = 0;
+    const reason = await withTableLock(viaProxy.toString(), id, async (guard) => {
+      assert.equal(proxy.cut(() => true), 1, 'the lock connection is the only one through the proxy');
+      cutAt = Date.now();
+      // Nothing else happens: no error, no close reaches the client. Only the lock's own check can notice.
+      return new Promise<unknown>((resolve) => guard.signal.addEventListener('abort', () => resolve(guard.signal.reason)));
+    }, { holder: { id: 'cut/run/1', attempt: 1 } });
+    assert.match(String((reason as Error).message), /did not answer a liveness check/);
+    console.log(`lock check noticed the silent cut after ${((Date.now() - cutAt) / 1000).toFixed(1)} s (lock held ${((cutAt - started) / 1000).toFixed(1)} s before)`);
+  } finally {
+    await proxy.close();
     await pool.end();
   }
 });
