@@ -8,6 +8,7 @@ import { openClickHouse, type ClickHouse } from './clickhouse/client';
 import type { Settings } from './config/settings';
 import { migrate } from './db/migrations';
 import { openPool } from './db/pool';
+import { assertSessionPinning } from './db/pooler';
 import type { FileIO } from './iceberg';
 import { connectWorker } from './temporal/connection';
 import { ensureSearchAttributes } from './schedules/search-attributes';
@@ -27,6 +28,8 @@ export async function openServices(settings: Settings): Promise<Services> {
   const pool = await openPool(settings.databaseUrl);
   try {
     await migrate(pool);
+    // The table locks need real sessions: refuse a transaction-mode pooler here rather than misbehave later.
+    await assertSessionPinning(settings.databaseUrl);
     const ch = await openClickHouse(settings.clickhouse);
     try {
       const io = await openFileIO(settings);
@@ -44,7 +47,7 @@ export async function openServices(settings: Settings): Promise<Services> {
 export interface WorkerOptions {
   services: Services;
   identity?: string;
-  /** Fault injection for tests. @default the fault suite's hooks when COLDTIER_FAULT_PAUSE is set, else none */
+  /** Fault injection for tests. @default the fault suite's hooks when a COLDTIER_FAULT_* point is set (faults.ts), else none */
   hooks?: TestHooks;
   /** @default settings.temporal.taskQueue */
   taskQueue?: string;
@@ -69,5 +72,9 @@ export async function createWorker(settings: Settings, opts: WorkerOptions): Pro
     ...(opts.identity ? { identity: opts.identity } : {}),
     // Offloads are I/O + CPU heavy; a 2-core machine does best with a few at a time.
     maxConcurrentActivityTaskExecutions: 4,
+    // A heartbeat's response is how a running activity learns it was cancelled (workflow cancel) or timed out: send
+    // one at least this often, so a cancelled attempt stops (and releases its table lock) within seconds.
+    maxHeartbeatThrottleInterval: '3 seconds',
+    defaultHeartbeatThrottleInterval: '3 seconds',
   });
 }

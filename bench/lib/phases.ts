@@ -32,10 +32,14 @@ export function instrument(ch: ClickHouse, io: FileIO): { ch: ClickHouse; io: Fi
       json: (q, p) => time('clickhouse: bound/describe queries', () => ch.json(q, p)),
       arrow: (q, p) => time('clickhouse: read batch as Arrow', () => ch.arrow(q, p)),
       command: (q, p) => time('clickhouse: commands', () => ch.command(q, p)),
+      // The bench never cancels: the timed connection stands in for the bound one.
+      withSignal() {
+        return this;
+      },
       close: () => ch.close(),
     },
     io: {
-      write: (uri, data) => time(uri.endsWith('.parquet') ? 'io: write Parquet' : 'io: write metadata/manifests', () => io.write(uri, data)),
+      write: (uri, data, opts) => time(uri.endsWith('.parquet') ? 'io: write Parquet' : 'io: write metadata/manifests', () => io.write(uri, data, opts)),
       read: (uri) => time('io: read', () => io.read(uri)),
       exists: (uri) => time('io: other', () => io.exists(uri)),
       delete: (uri) => time('io: other', () => io.delete(uri)),

@@ -3,11 +3,12 @@ import { canonicalValue, missingRuns, sourceKeys } from '../clickhouse/keys';
 import { batchOrderBy, keyParams, keyTuple, maxKey, paramTuple, watermarkKey } from '../clickhouse/range';
 import { tableConfig, tableIdent, timeColumn } from '../config/lookup';
 import type { TableConfig } from '../config/tables';
-import { withTableLock } from '../db/table-lock';
+import { withTableLock, type LockGuard } from '../db/table-lock';
 import { readWatermark, type TableIdent } from '../db/watermarks';
 import { loadTable, scanColumns, writeDataFiles } from '../iceberg';
 import { commitAppend } from './commit';
 import type { ActivityDeps } from './deps';
+import { runAttempt, type Attempt } from './liveness';
 import { BadRequestError } from './errors';
 import { sourceSchema } from './tables';
 import type { BackfillTableInput, BackfillTableResult } from './types';
@@ -23,12 +24,14 @@ export async function backfillTable(deps: ActivityDeps, input: BackfillTableInpu
   const cfg = tableConfig(deps.settings, input.table);
   const window = parseWindow(`backfill of ${cfg.name}`, input.from, input.to);
   const id = tableIdent(deps.settings, cfg.name);
-  return withTableLock(deps.settings.databaseUrl, id, () => backfillLocked(deps, cfg, id, window, input));
+  return withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, (live) => backfillLocked(deps, live, guard, cfg, id, window, input)));
 }
 
-async function backfillLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIdent, window: { from: Date; to: Date }, input: BackfillTableInput): Promise<BackfillTableResult> {
+async function backfillLocked(deps: ActivityDeps, live: Attempt, guard: LockGuard, cfg: TableConfig, id: TableIdent, window: { from: Date; to: Date }, input: BackfillTableInput): Promise<BackfillTableResult> {
   const started = Date.now();
-  const { pool, ch, io } = deps;
+  const { pool } = deps;
+  // Aborted when the attempt is cancelled or loses its lock.
+  const { ch, io } = live;
   const result: BackfillTableResult = { table: cfg.name, from: window.from.toISOString(), to: window.to.toISOString(), rowsAdded: 0, files: 0, snapshotIds: [], repairedHours: [], durationMs: 0 };
   let table = await loadTable(pool, io, id);
   const wm = await readWatermark(pool, id);
@@ -43,6 +46,7 @@ async function backfillLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIde
   if (!timeType) throw new BadRequestError(`backfill of ${cfg.name}: timeColumn ${time} is not a column of ${cfg.source}`);
 
   for (const [fromMs, toMs] of hours(window)) {
+    live.throwIfStopped();
     const hourWhere = `${quote(time)} >= fromUnixTimestamp64Milli({hf:Int64}) AND ${quote(time)} < fromUnixTimestamp64Milli({ht:Int64}) AND ${keyTuple(key)} <= ${paramTuple(key, 'u')}`;
     const hourParams = { hf: fromMs, ht: toMs, ...keyParams('u', upper) };
     const keys = await sourceKeys(ch, src, key, hourWhere, hourParams);
@@ -62,6 +66,7 @@ async function backfillLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIde
     const committed = await commitAppend(pool, io, table, {
       id,
       files,
+      guard,
       summary: {
         'coldtier.backfill-window': `${new Date(fromMs).toISOString()}/${new Date(toMs).toISOString()}`,
         'coldtier.backfill-reason': input.reason ?? 'backfill',

@@ -41,6 +41,11 @@ export function log(message: string, meta: Record<string, unknown>): void {
   current()?.log.info(message, meta);
 }
 
+/** Logs a warning through the activity logger; silent outside Temporal. */
+export function warn(message: string, meta: Record<string, unknown>): void {
+  current()?.log.warn(message, meta);
+}
+
 /** Aborted when Temporal cancels this attempt (or its heartbeat times out); undefined outside Temporal. */
 export function cancellationSignal(): AbortSignal | undefined {
   return current()?.cancellationSignal;

@@ -14,8 +14,8 @@ export interface ActivityDeps {
   hooks?: TestHooks;
 }
 
-/** Places where the fault suite stops a worker (then SIGKILLs it). */
-export type FaultPoint = 'reading' | 'uploading' | 'before-commit' | 'after-commit' | 'compact-before-commit' | 'expire-after-commit';
+/** Places where the fault suite stops, freezes or slows a worker (see faults.ts). */
+export type FaultPoint = 'reading' | 'uploading' | 'before-commit' | 'after-commit' | 'compact-before-commit' | 'expire-after-commit' | 'commit-ranges-before-commit';
 
 /** Test hooks, called at fixed points of the activities. Each may throw (an injected failure) or wait. */
 export interface TestHooks {
@@ -23,8 +23,8 @@ export interface TestHooks {
   afterCommit?: (e: { table: string; attempt: number; batch: number }) => void | Promise<void>;
   /** Between a compaction's rewrite and its commit (a concurrent offload lands here in tests). */
   beforeCompactCommit?: (table: string) => Promise<void>;
-  /** At each named fault point. */
-  faultPoint?: (point: FaultPoint, table: string) => Promise<void>;
+  /** At each named fault point; `ch` is the attempt's ClickHouse connection where there is one. */
+  faultPoint?: (point: FaultPoint, table: string, ctx?: { ch?: ClickHouse }) => Promise<void>;
 }
 
 /** The warehouse FileIO, checked by listing the warehouse root so bad S3 settings fail at start with the setting named. */

@@ -1,4 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { ConfigError } from '../config/errors';
+import { SchemaEvolutionError, SourceTableMissingError, UnsupportedTypeError } from '../clickhouse/errors';
+import { PoolerModeError } from '../db/errors';
+import { AvroFormatError, DataSchemaMismatchError, IcebergArgumentError, IcebergPathError, MetadataParseError } from '../iceberg';
+import { BadRequestError } from './errors';
 import { tableConfig } from '../config/lookup';
 import type { Settings } from '../config/settings';
 import { backfillTable } from './backfill';
@@ -16,28 +21,34 @@ export type { ActivityDeps, TestHooks } from './deps';
 
 /**
  * Errors that no retry can fix: bad config, a missing source table, a schema Iceberg cannot take, a corrupt
- * metadata, manifest or manifest list file. They fail the activity at once with a message saying what to do.
+ * metadata, manifest or manifest list file, an invalid Iceberg argument (e.g. a table with delete files), a
+ * transaction-mode pooler. They fail the activity at once with a message saying what to do. Recognised by class (a
+ * subclass counts), never by the `name` string, which any error can claim.
  */
-const PERMANENT = new Set([
-  'ConfigError',
-  'SourceTableMissingError',
-  'UnsupportedTypeError',
-  'SchemaEvolutionError',
-  'MetadataParseError',
-  'AvroFormatError',
-  'IcebergPathError',
-  'BadRequestError',
-  'DataSchemaMismatchError',
-]);
+const PERMANENT: readonly (abstract new (...args: never[]) => Error)[] = [
+  ConfigError,
+  SourceTableMissingError,
+  UnsupportedTypeError,
+  SchemaEvolutionError,
+  MetadataParseError,
+  AvroFormatError,
+  IcebergPathError,
+  IcebergArgumentError,
+  BadRequestError,
+  DataSchemaMismatchError,
+  PoolerModeError,
+];
+
+export function isPermanent(err: unknown): err is Error {
+  return PERMANENT.some((cls) => err instanceof cls);
+}
 
 function permanent<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args: A) => {
     try {
       return await fn(...args);
     } catch (err) {
-      if (err instanceof Error && PERMANENT.has(err.name)) {
-        throw ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: true, cause: err });
-      }
+      if (isPermanent(err)) throw ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: true, cause: err });
       throw err;
     }
   };

@@ -20,6 +20,13 @@ export interface ClickHouse {
   /** Runs a SELECT and returns the rows as one Arrow table (uncompressed IPC, strings as Utf8). */
   arrow(query: string, params?: Params): Promise<Table>;
   command(query: string, params?: Params): Promise<void>;
+  /**
+   * The same connection, with every query (including `client.exec` streams) tied to `signal`: when it aborts, the
+   * HTTP request is cancelled (ClickHouse cancels the query when its client goes; chDB's connection hook rejects at
+   * once, though the embedded engine finishes the computation in the background) and the call throws the signal's
+   * reason. Activities bind their cancellation and lost-lock signal here.
+   */
+  withSignal(signal: AbortSignal): ClickHouse;
   close(): Promise<void>;
 }
 
@@ -53,36 +60,59 @@ export async function openClickHouse(s: ClickHouseSettings): Promise<ClickHouse>
   } catch (err) {
     throw describeConnectError('ClickHouse', 'CLICKHOUSE_URL', target, err);
   }
+  return wrap(client, s.database, target);
+}
+
+/** Client methods that take a query and accept `abort_signal`. */
+const ABORTABLE = new Set<PropertyKey>(['query', 'exec', 'command', 'insert']);
+
+function wrap(client: ClickHouseClient, database: string, target: string, signal?: AbortSignal): ClickHouse {
   // A server that went away mid-run surfaces as a bare socket error ("connect ECONNREFUSED 127.0.0.1:8123");
   // say which service and setting it is. Still retryable: the server may come back.
   const reachable = async <R>(run: () => Promise<R>): Promise<R> => {
     try {
       return await run();
     } catch (err) {
+      if (signal?.aborted) throw signal.reason;
       if (NETWORK_ERRORS.has((err as { code?: string }).code ?? '')) throw describeConnectError('ClickHouse', 'CLICKHOUSE_URL', target, err);
       throw err;
     }
   };
+  const bound = signal
+    ? new Proxy(client, {
+        get(t, prop, receiver) {
+          const v = Reflect.get(t, prop, receiver) as unknown;
+          if (!ABORTABLE.has(prop) || typeof v !== 'function') return v;
+          return (params: Record<string, unknown>) => {
+            if (signal.aborted) return Promise.reject(signal.reason as Error);
+            // A ClickHouse server keeps running a read-only query whose HTTP client went away unless told otherwise.
+            const settings = { cancel_http_readonly_queries_on_client_close: 1, ...(params.clickhouse_settings as object | undefined) };
+            return (v as (p: unknown) => unknown).call(t, { abort_signal: signal, ...params, clickhouse_settings: settings });
+          };
+        },
+      })
+    : client;
   return {
-    client,
-    database: s.database,
+    client: bound,
+    database,
     json<T>(query: string, params: Params = {}) {
       return reachable(async () => {
-        const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
+        const rs = await bound.query({ query, query_params: params, format: 'JSONEachRow' });
         return rs.json<T>();
       });
     },
     arrow(query: string, params: Params = {}) {
       return reachable(async () => {
-        const res = await client.exec({ query: `${query} FORMAT ArrowStream`, query_params: params, clickhouse_settings: { ...ARROW_SETTINGS } });
+        const res = await bound.exec({ query: `${query} FORMAT ArrowStream`, query_params: params, clickhouse_settings: { ...ARROW_SETTINGS } });
         const chunks: Buffer[] = [];
         for await (const chunk of res.stream) chunks.push(chunk as Buffer);
         return tableFromIPC(Buffer.concat(chunks));
       });
     },
     command(query: string, params: Params = {}) {
-      return reachable(async () => void (await client.command({ query, query_params: params })));
+      return reachable(async () => void (await bound.command({ query, query_params: params })));
     },
+    withSignal: (next) => wrap(client, database, target, signal ? AbortSignal.any([signal, next]) : next),
     close: () => client.close(),
   };
 }

@@ -81,6 +81,27 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     // A retried audit activity must not log the same window twice.
     sql: `CREATE UNIQUE INDEX IF NOT EXISTS maintenance_audit_log_once ON maintenance_audit_log (workflow_id, iceberg_table, window_start) WHERE workflow_id IS NOT NULL;`,
   },
+  {
+    version: 6,
+    name: 'table lock fences',
+    // One fencing epoch per table and lock purpose (src/db/fence.ts): bumped by every lock acquisition, checked and
+    // row-locked by every commit, so an attempt that lost its lock can never commit after a successor took over.
+    sql: `
+      CREATE TABLE IF NOT EXISTS coldtier_table_fences (
+        catalog_name VARCHAR(255) NOT NULL,
+        table_namespace VARCHAR(255) NOT NULL,
+        table_name VARCHAR(255) NOT NULL,
+        purpose VARCHAR(32) NOT NULL,
+        epoch BIGINT NOT NULL,
+        holder TEXT,
+        holder_attempt INT,
+        holder_pid INT,
+        acquired_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        commits BIGINT NOT NULL DEFAULT 0,
+        last_commit_at TIMESTAMPTZ,
+        PRIMARY KEY (catalog_name, table_namespace, table_name, purpose)
+      );`,
+  },
 ];
 
 /** An arbitrary constant: the advisory lock key that serialises migrations. */

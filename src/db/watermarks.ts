@@ -60,7 +60,7 @@ export async function listWatermarks(db: pg.Pool, catalog: string): Promise<Map<
  * Returns false when another writer moved it first: the caller must roll back.
  */
 export async function advanceWatermark(
-  client: pg.PoolClient,
+  client: pg.ClientBase,
   id: TableIdent,
   expected: string[] | null,
   next: { columns: string[]; values: string[]; ts: Date; offloadId: string; snapshotId: string; rows: number },

@@ -65,3 +65,29 @@ export class ValidationError extends IcebergError {
     super(`iceberg validation failed for ${table}: ${reason}${files.length ? ` (${files.slice(0, 3).join(', ')}${files.length > 3 ? `, and ${files.length - 3} more` : ''})` : ''}`);
   }
 }
+
+/** Thrown by casCommit when the table is not (any more) in the catalog. Retryable: the caller creates or reloads it. */
+export class TableNotFoundError extends IcebergError {
+  constructor(readonly table: string, readonly catalog: string, when: string) {
+    super(`iceberg commit on ${table}: the table is not in catalog ${catalog} ${when}; will retry`);
+  }
+}
+
+/** Thrown by casCommit when it lost the compare-and-swap to other writers every time it tried. Retryable. */
+export class CommitConflictError extends IcebergError {
+  constructor(readonly table: string, readonly attempts: number) {
+    super(`iceberg commit conflict on ${table}: lost the compare-and-swap ${attempts} times to another writer; will retry`);
+  }
+}
+
+/**
+ * Thrown by casCommit when the COMMIT of its transaction failed (the connection broke mid-commit): the swap may or
+ * may not have landed. Nothing of the commit is deleted. Retryable: a retry looks for its snapshot and finds it if it
+ * landed; otherwise its files are orphans for the sweep. Every other error of casCommit means nothing was committed.
+ */
+export class CommitStateUnknownError extends IcebergError {
+  constructor(readonly table: string, options?: { cause?: unknown }) {
+    const detail = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`iceberg commit on ${table}: the catalog transaction's COMMIT failed${detail}; the commit may or may not have landed, and its files are kept`, options);
+  }
+}

@@ -3,7 +3,7 @@
 
 export * from './errors';
 
-export type { FileInfo, FileIO, S3Settings } from './io/file-io';
+export type { FileInfo, FileIO, S3Settings, WriteOptions } from './io/file-io';
 export { createFileIO } from './io/file-io';
 export { joinUri, parseUri } from './io/uri';
 
@@ -30,7 +30,7 @@ export type { CatalogTableId } from './catalog/jdbc';
 export { loadMetadataLocation } from './catalog/jdbc';
 export type { LoadedTable, NewTable } from './catalog/tables';
 export { createTableIfMissing, loadTable } from './catalog/tables';
-export type { CasCommitOptions } from './catalog/commit';
+export type { CasCommitOptions, Committed, CommitTransaction } from './catalog/commit';
 export { casCommit } from './catalog/commit';
 
 export type { PreparedCommit, PrepareAppendOptions } from './transaction/append';

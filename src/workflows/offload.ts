@@ -1,4 +1,4 @@
-import { ApplicationFailure, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { OffloadTableResult, OffloadWorkflowInput, OffloadWorkflowResult, PlannedTable } from '../activities/types';
 import { failureMessage } from './failures';
@@ -66,6 +66,8 @@ export async function offloadWorkflow(input: OffloadWorkflowInput = {}): Promise
           const r = await offloadOne(p, input.heartbeatTimeoutSeconds ?? 120, input.maxAttempts ?? 10);
           results.set(p.table, skippedDeps.length ? { ...r, reason: `ran although ${skippedDeps.join(', ')} failed (its own source is independent)` } : r);
         } catch (err) {
+          // A cancelled run ends cancelled, not as a run whose tables failed.
+          if (isCancellation(err)) throw err;
           results.set(p.table, empty(p, 'failed', failureMessage(err)));
         }
       }),

@@ -1,6 +1,8 @@
 import { withTableLock } from '../../db/table-lock';
-import { casCommit, executeRewrite, planRewrite, prepareReplace } from '../../iceberg';
-import { activityIdentity, heartbeat } from '../context';
+import { casCommit, CommitStateUnknownError, executeRewrite, planRewrite, prepareReplace } from '../../iceberg';
+import { fenced } from '../commit';
+import { activityIdentity } from '../context';
+import { runAttempt } from '../liveness';
 import type { ActivityDeps } from '../deps';
 import { resolveTable } from '../tables';
 import type { CompactTableInput, CompactTableResult } from '../types';
@@ -21,7 +23,7 @@ export async function compactTable(deps: ActivityDeps, input: CompactTableInput)
     groups: 0, filesRewritten: 0, filesAdded: 0, snapshotId: null, durationMs: 0,
   };
   if (!table) return { ...result, durationMs: Date.now() - started };
-  return withTableLock(deps.settings.databaseUrl, id, async () => {
+  return withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, async (live) => {
     const plan = await planRewrite(deps.io, table.metadata, { targetFileSizeBytes: input.targetFileSizeMb * 1024 * 1024, minInputFiles: input.minInputFiles });
     result.groups = plan.groups.length;
     result.filesRewritten = plan.inputFiles;
@@ -31,21 +33,24 @@ export async function compactTable(deps: ActivityDeps, input: CompactTableInput)
       if (input.dryRun) result.filesAfter = before.files - plan.inputFiles + plan.expectedOutputFiles;
       return { ...result, durationMs: Date.now() - started };
     }
-    const rewrite = await executeRewrite(deps.io, table.metadata, plan, {
-      onGroupWritten: ({ index, groups }) => heartbeat({ table: input.table, stage: 'compact', group: index + 1, groups }),
+    // The attempt's FileIO: a cancelled compaction stops uploading its rewritten files.
+    const rewrite = await executeRewrite(live.io, table.metadata, plan, {
+      onGroupWritten: ({ index, groups }) => live.beat({ table: input.table, stage: 'compact', group: index + 1, groups }),
     });
     try {
       await deps.hooks?.beforeCompactCommit?.(input.table);
       await deps.hooks?.faultPoint?.('compact-before-commit', input.table);
       const done = await casCommit(deps.pool, deps.io, id, table, {
         prepare: (base) => prepareReplace(deps.io, base, { ...rewrite, startingSnapshotId: plan.startingSnapshotId }, { summary: { 'coldtier.maintenance-id': activityIdentity(input.table).id } }),
+        beforeSwap: fenced(guard),
       });
       const after = totals(done!.table);
       Object.assign(result, { status: 'compacted', filesAfter: after.files, bytesAfter: after.bytes, filesAdded: rewrite.added.length, snapshotId: done!.prepared.snapshotId.toString() });
     } catch (err) {
-      await Promise.all(rewrite.added.map((f) => deps.io.delete(f.file_path).catch(() => undefined)));
+      // Not after a COMMIT of unknown outcome: the rewritten files may be the table's now (the orphan sweep has the rest).
+      if (!(err instanceof CommitStateUnknownError)) await Promise.all(rewrite.added.map((f) => deps.io.delete(f.file_path).catch(() => undefined)));
       throw err;
     }
     return { ...result, durationMs: Date.now() - started };
-  }, 'maintenance');
+  }), 'maintenance');
 }

@@ -1,6 +1,7 @@
 import { withTableLock } from '../../db/table-lock';
 import { casCommit, planExpire, prepareMetadataUpdate, type ExpirePlan } from '../../iceberg';
-import { heartbeat } from '../context';
+import { fenced } from '../commit';
+import { runAttempt } from '../liveness';
 import type { ActivityDeps } from '../deps';
 import { resolveTable } from '../tables';
 import type { ExpireTableInput, ExpireTableResult } from '../types';
@@ -18,7 +19,7 @@ export async function expireTable(deps: ActivityDeps, input: ExpireTableInput): 
   const result: ExpireTableResult = { table: input.table, snapshotsBefore: before, snapshotsAfter: before, snapshotsExpired: 0, filesDeleted: 0, durationMs: 0 };
   if (!table) return result;
   const olderThanMs = (input.nowMs ?? Date.now()) - input.snapshotMaxAgeHours * 3_600_000;
-  return withTableLock(deps.settings.databaseUrl, id, async () => {
+  return withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, async (live) => {
     let plan: ExpirePlan = await planExpire(deps.io, table.metadata, { olderThanMs, retainLast: input.retainLast });
     result.snapshotsExpired = plan.expireIds.length;
     if (!plan.expireIds.length || input.dryRun) {
@@ -32,13 +33,14 @@ export async function expireTable(deps: ActivityDeps, input: ExpireTableInput): 
         if (base.metadataUri !== table.metadataUri) plan = await planExpire(deps.io, base.metadata, { olderThanMs, retainLast: input.retainLast });
         return prepareMetadataUpdate(deps.io, base, plan.metadata);
       },
+      beforeSwap: fenced(guard),
     });
     await deps.hooks?.faultPoint?.('expire-after-commit', input.table);
     for (const [i, uri] of plan.filesToDelete.entries()) {
       await deps.io.delete(uri);
-      if (i % 100 === 0) heartbeat({ table: input.table, stage: 'expire', deleted: i });
+      if (i % 100 === 0) live.beat({ table: input.table, stage: 'expire', deleted: i });
     }
     Object.assign(result, { snapshotsExpired: plan.expireIds.length, snapshotsAfter: totals(done!.table).snapshots, filesDeleted: plan.filesToDelete.length });
     return { ...result, durationMs: Date.now() - started };
-  }, 'maintenance');
+  }), 'maintenance');
 }

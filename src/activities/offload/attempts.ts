@@ -10,7 +10,9 @@ function previousPending(): string[] {
 
 /**
  * Deletes the data files a dead earlier attempt uploaded but never committed. Call only while holding the table
- * lock: then no earlier attempt can still commit them. Files the table references are kept.
+ * lock, with `meta` loaded after taking it: taking the lock moved the table's fencing epoch, so no earlier attempt can
+ * commit any more (its commit transaction's fence check fails), and whatever it committed before is in `meta`. Files
+ * the table references are kept.
  */
 export async function removeDeadAttemptFiles(io: FileIO, meta: TableMetadata, table: string): Promise<number> {
   const pending = previousPending();
@@ -37,10 +39,10 @@ export function reportingUploads(io: FileIO, table: string, starting: (uri: stri
   const fault = hooks?.faultPoint;
   return {
     ...io,
-    write: async (uri, data) => {
-      if (!uri.endsWith('.parquet')) return io.write(uri, data);
+    write: async (uri, data, opts) => {
+      if (!uri.endsWith('.parquet')) return io.write(uri, data, opts);
       starting(uri);
-      const upload = io.write(uri, data);
+      const upload = io.write(uri, data, opts);
       if (fault) await fault('uploading', table);
       await upload;
     },

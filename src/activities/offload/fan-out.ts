@@ -5,8 +5,9 @@ import { withTableLock } from '../../db/table-lock';
 import { findSnapshot, loadTable } from '../../iceberg';
 import { metrics } from '../../metrics/registry';
 import { commitAppend } from '../commit';
-import { activityIdentity, heartbeat } from '../context';
+import { activityIdentity } from '../context';
 import type { ActivityDeps } from '../deps';
+import { runAttempt, type Attempt } from '../liveness';
 import { WatermarkMovedError } from '../errors';
 import { resolveTable, sourceSchema } from '../tables';
 import type { CommitRangesInput, OffloadTableResult, WriteRangeInput, WriteRangeResult } from '../types';
@@ -19,22 +20,28 @@ import { offloadSummary, SUMMARY } from './replay';
  * One range of a fanned-out catch-up: reads (lo, hi] and writes its data files, committing nothing. Many of these
  * run at once on different workers; commitRanges then commits all their files in one snapshot.
  */
-export async function writeRange(deps: ActivityDeps, input: WriteRangeInput): Promise<WriteRangeResult> {
+export function writeRange(deps: ActivityDeps, input: WriteRangeInput): Promise<WriteRangeResult> {
+  return runAttempt(deps, undefined, (live) => writeRangeAttempt(deps, live, input));
+}
+
+async function writeRangeAttempt(deps: ActivityDeps, live: Attempt, input: WriteRangeInput): Promise<WriteRangeResult> {
   const { cfg, table } = await resolveTable(deps, input.table);
   if (!table) throw new Error(`fan-out write of ${cfg.name}: the Iceberg table is missing; the offload creates it first`);
-  const columns = await describeSource(deps.ch, cfg.name, cfg.source);
+  const ch = live.ch;
+  const columns = await describeSource(ch, cfg.name, cfg.source);
   const key = watermarkKey(cfg, columns);
   const { select, evolved } = sourceSchema(cfg, columns, table.metadata);
   const where = rangeWhere(key, input.lo, input.hi.values);
-  // A dead earlier attempt's files: its result never reached the workflow, so nothing can commit them.
+  // A dead earlier attempt's files: Temporal never accepts a timed-out attempt's result, so nothing can commit them.
+  // (One still running may upload more after this: those wait for the orphan sweep.)
   await removeDeadAttemptFiles(deps.io, table.metadata, cfg.name);
   const pending: string[] = [];
-  const io = reportingUploads(deps.io, cfg.name, (uri) => {
+  const io = reportingUploads(live.io, cfg.name, (uri) => {
     pending.push(uri);
-    heartbeat({ table: cfg.name, stage: 'uploading', pendingFiles: pending });
+    live.beat({ table: cfg.name, stage: 'uploading', pendingFiles: pending });
   });
-  const { files, rows } = await writeBatch(deps.ch, io, { cfg, src: qualified(deps.ch, cfg.source).sql, select, where, meta: table.metadata, ...(evolved ? { schema: evolved } : {}) });
-  heartbeat({ table: cfg.name, stage: 'written', rows, pendingFiles: files.map((f) => f.file_path) });
+  const { files, rows } = await writeBatch(ch, io, { cfg, src: qualified(ch, cfg.source).sql, select, where, meta: table.metadata, ...(evolved ? { schema: evolved } : {}) });
+  live.beat({ table: cfg.name, stage: 'written', rows, pendingFiles: files.map((f) => f.file_path) });
   return { files: encodeDataFiles(files), rows, bytes: files.reduce((a, f) => a + f.file_size_in_bytes, 0) };
 }
 
@@ -53,19 +60,23 @@ export async function commitRanges(deps: ActivityDeps, input: CommitRangesInput)
     table: cfg.name, status: 'committed', rows, files: files.length, bytes, snapshotId: null, commits: 1,
     watermarkFrom: input.plan.expected, watermarkTo: last.hi.values, replayed: false, durationMs: 0,
   };
-  return withTableLock(deps.settings.databaseUrl, id, async (guard) => {
+  return withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, async (live) => {
     const table = await loadTable(deps.pool, deps.io, id);
     if (!table) throw new Error(`fan-out commit of ${cfg.name}: the Iceberg table is missing`);
     const earlier = findSnapshot(table.metadata, (s) => s.summary?.[SUMMARY.offloadId] === offloadId);
     if (earlier) return { ...result, snapshotId: earlier['snapshot-id'].toString(), replayed: true, durationMs: Date.now() - started };
     if (!files.length) return { ...result, status: 'noop', commits: 0, durationMs: Date.now() - started };
     // The ranges were written with the source's schema; if it gained columns, this commit adds them.
-    const { evolved } = sourceSchema(cfg, await describeSource(deps.ch, cfg.name, cfg.source), table.metadata);
+    const { evolved } = sourceSchema(cfg, await describeSource(live.ch, cfg.name, cfg.source), table.metadata);
+    await deps.hooks?.faultPoint?.('commit-ranges-before-commit', cfg.name);
+    live.throwIfStopped();
     try {
       const done = await commitAppend(deps.pool, deps.io, table, {
         id,
         files,
         guard,
+        // The range writes' files: another attempt of this commit may have committed them, so never delete them here.
+        ownsFiles: false,
         ...(evolved ? { schema: evolved } : {}),
         summary: {
           ...offloadSummary({ offloadId, from: first.lo, to: last.hi.values, cycleTo: last.hi, source: cfg.source }),
@@ -76,9 +87,10 @@ export async function commitRanges(deps: ActivityDeps, input: CommitRangesInput)
       metrics.committed(cfg.name, rows, bytes);
       return { ...result, snapshotId: done.prepared.snapshotId.toString(), durationMs: Date.now() - started };
     } catch (err) {
-      // Another run offloaded this range first: our files were discarded; nothing is lost, nothing doubled.
+      // Another run offloaded this range first: nothing is lost, nothing doubled. Its files stay for the orphan sweep
+      // (if it was another attempt of this very commit, they are the committed ones).
       if (err instanceof WatermarkMovedError) return { ...result, status: 'noop', rows: 0, files: 0, bytes: 0, commits: 0, reason: err.message, durationMs: Date.now() - started };
       throw err;
     }
-  });
+  }));
 }

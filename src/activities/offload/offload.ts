@@ -8,8 +8,9 @@ import { readWatermark, type TableIdent } from '../../db/watermarks';
 import { currentSnapshot } from '../../iceberg';
 import { metrics } from '../../metrics/registry';
 import { commitAppend } from '../commit';
-import { activityIdentity, heartbeat, log } from '../context';
+import { activityIdentity, log } from '../context';
 import type { ActivityDeps } from '../deps';
+import { runAttempt, type Attempt } from '../liveness';
 import { ensureTable, sourceSchema } from '../tables';
 import type { OffloadTableInput, OffloadTableResult } from '../types';
 import { removeDeadAttemptFiles, reportingUploads } from './attempts';
@@ -27,23 +28,25 @@ export async function offloadTable(deps: ActivityDeps, input: OffloadTableInput)
   const cfg = tableConfig(deps.settings, input.table);
   const id = tableIdent(deps.settings, cfg.name);
   try {
-    return await withTableLock(deps.settings.databaseUrl, id, (guard) => offloadLocked(deps, cfg, id, guard, input));
+    return await withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, (live) => offloadLocked(deps, live, cfg, id, guard, input)));
   } catch (err) {
     metrics.offloadFailed(cfg.name);
     throw err;
   }
 }
 
-async function offloadLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIdent, guard: LockGuard, input: OffloadTableInput): Promise<OffloadTableResult> {
+async function offloadLocked(deps: ActivityDeps, live: Attempt, cfg: TableConfig, id: TableIdent, guard: LockGuard, input: OffloadTableInput): Promise<OffloadTableResult> {
   const started = Date.now();
-  const { pool, ch } = deps;
+  const { pool } = deps;
+  // The attempt's ClickHouse and FileIO: a cancelled attempt, or one that lost its lock, aborts what it is waiting on.
+  const ch = live.ch;
   // Data files of the batch in flight, in every heartbeat from before their upload starts until they are committed.
   const pending: string[] = [];
   let batch = 0;
   let lo: string[] | null = null;
-  const io = reportingUploads(deps.io, cfg.name, (uri) => {
+  const io = reportingUploads(live.io, cfg.name, (uri) => {
     pending.push(uri);
-    heartbeat({ table: cfg.name, stage: 'uploading', batch, watermark: lo, pendingFiles: pending });
+    live.beat({ table: cfg.name, stage: 'uploading', batch, watermark: lo, pendingFiles: pending });
   }, deps.hooks);
   const { id: offloadId, attempt } = activityIdentity(cfg.name);
   const src = qualified(ch, cfg.source).sql;
@@ -86,9 +89,10 @@ async function offloadLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIden
   }
 
   while (cycleTo && !sameKey(lo, cycleTo.values)) {
+    live.throwIfStopped();
     const hi = await batchUpperBound(ch, src, key, lo, cycleTo, batchRows);
     const where = rangeWhere(key, lo, hi.values);
-    await deps.hooks?.faultPoint?.('reading', cfg.name);
+    await deps.hooks?.faultPoint?.('reading', cfg.name, { ch });
     const { files, rows, encoder, reason } = await writeBatch(ch, io, { cfg, src, select, where, meta: table.metadata, ...(evolved ? { schema: evolved } : {}) });
     if (!result.encoder) {
       result.encoder = encoder;
@@ -100,8 +104,9 @@ async function offloadLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIden
       lo = hi.values;
       continue;
     }
-    heartbeat({ table: cfg.name, stage: 'uploaded', batch, watermark: lo, pendingFiles: pending });
+    live.beat({ table: cfg.name, stage: 'uploaded', batch, watermark: lo, pendingFiles: pending });
     await deps.hooks?.faultPoint?.('before-commit', cfg.name);
+    live.throwIfStopped();
     const committed = await commitAppend(pool, io, table, {
       id,
       files,
@@ -123,7 +128,7 @@ async function offloadLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIden
     result.commits++;
     result.watermarkTo = hi.values;
     pending.length = 0;
-    heartbeat({ table: cfg.name, stage: 'committed', batch, watermark: hi.values, rows: result.rows });
+    live.beat({ table: cfg.name, stage: 'committed', batch, watermark: hi.values, rows: result.rows });
     log('offload batch committed', { table: cfg.name, batch, rows, files: files.length, snapshotId: result.snapshotId, watermark: hi.values });
     await deps.hooks?.faultPoint?.('after-commit', cfg.name);
     await deps.hooks?.afterCommit?.({ table: cfg.name, attempt, batch });

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { CommitConflictError, CommitStateUnknownError, TableNotFoundError } from '../errors';
 import type { FileIO } from '../io/file-io';
 import { afterCommit } from '../table/after-commit';
 import { readTableMetadata } from '../table/metadata-io';
@@ -10,21 +12,48 @@ const MAX_CONFLICT_RETRIES = 10;
 /** Lost swaps tolerated before the metadata is built under the commit lock. */
 const OPTIMISTIC_ATTEMPTS = 2;
 
+/** The commit transaction as the caller's hook sees it, right before the compare-and-swap. */
+export interface CommitTransaction {
+  /** The transaction's connection: what the hook runs here commits or rolls back with the swap. */
+  readonly db: pg.ClientBase;
+  /** The metadata this commit is built on (the catalog's current version, unless another writer swaps first). */
+  readonly base: LoadedTable;
+  /** The new metadata, written but not yet the catalog's. */
+  readonly prepared: PreparedCommit;
+}
+
 export interface CasCommitOptions {
   /** Builds the new metadata on top of `base` (again after each lost compare-and-swap). */
   prepare: (base: LoadedTable) => Promise<PreparedCommit>;
-  /** Runs inside the commit transaction before the swap; return false to abandon the commit (it rolls back). */
-  inTransaction?: (client: pg.PoolClient, prepared: PreparedCommit) => Promise<boolean>;
+  /**
+   * Runs inside the commit transaction, after the table's commit lock, right before the swap: the caller's own checks
+   * and writes that must commit with the swap or not at all (the offload checks its fence and advances its watermark
+   * here). Return false to abandon the commit; throw to fail it. Either way the transaction rolls back and the
+   * prepared metadata files are deleted.
+   */
+  beforeSwap?: (tx: CommitTransaction) => Promise<boolean | void>;
+}
+
+export interface Committed {
+  table: LoadedTable;
+  prepared: PreparedCommit;
+}
+
+/** A 64-bit advisory lock key per table for the commit transaction (hashtext's 32 bits collide across many tables). */
+function commitLockKey(id: CatalogTableId): string {
+  return createHash('sha256').update(`iceberg.commit:${id.catalog}.${id.namespace}.${id.table}`).digest().readBigInt64BE(0).toString();
 }
 
 /**
- * The one commit loop. The new metadata is built on the version last read, then one Postgres transaction takes the
- * table's commit lock, runs the caller's step (the watermark advance) and swaps the catalog pointer. A lost swap
- * reloads and retries; after a few losses (a long rewrite racing a stream of small appends) the metadata is built
- * while holding the lock, so the retry cannot lose to another coldtier writer and a rewrite is never starved.
- * Returns null when the caller's step abandoned the commit (its files are already cleaned up).
+ * The one commit loop, as iceberg-rust's catalog has it. The new metadata is built on the version last read, then one
+ * Postgres transaction takes the table's commit lock, runs the caller's beforeSwap and swaps the catalog pointer. A
+ * lost swap reloads and retries; after a few losses (a long rewrite racing a stream of small appends) the metadata is
+ * built while holding the lock, so the retry cannot lose to another coldtier writer and a rewrite is never starved.
+ * Returns null when beforeSwap abandoned the commit. Every error means nothing was committed, except
+ * CommitStateUnknownError (the COMMIT itself failed).
  */
-export async function casCommit(pool: pg.Pool, io: FileIO, id: CatalogTableId, table: LoadedTable, o: CasCommitOptions): Promise<{ table: LoadedTable; prepared: PreparedCommit } | null> {
+export async function casCommit(pool: pg.Pool, io: FileIO, id: CatalogTableId, table: LoadedTable, o: CasCommitOptions): Promise<Committed | null> {
+  const name = `${id.namespace}.${id.table}`;
   let current = table;
   for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
     const underLock = attempt >= OPTIMISTIC_ATTEMPTS;
@@ -36,14 +65,14 @@ export async function casCommit(pool: pg.Pool, io: FileIO, id: CatalogTableId, t
       try {
         // A waiter gives up (and its activity retries) rather than hang behind a stuck committer.
         await client.query(`SET LOCAL lock_timeout = '120s'`);
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${id.catalog}.${id.namespace}.${id.table}`]);
+        await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [commitLockKey(id)]);
         if (!prepared) {
           const uri = await loadMetadataLocation(client, id);
-          if (!uri) throw new Error(`iceberg commit on ${id.namespace}.${id.table}: the table disappeared from catalog ${id.catalog}`);
+          if (!uri) throw new TableNotFoundError(name, id.catalog, 'at commit time');
           if (uri !== current.metadataUri) current = { metadata: await readTableMetadata(io, uri), metadataUri: uri };
           prepared = await o.prepare(current);
         }
-        const go = o.inTransaction ? await o.inTransaction(client, prepared) : true;
+        const go = (await o.beforeSwap?.({ db: client, base: current, prepared })) !== false;
         const swapped = go && (await swapMetadataLocation(client, id, current.metadataUri, prepared.metadataUri));
         outcome = !go ? 'abandoned' : swapped ? 'committed' : 'conflict';
       } catch (err) {
@@ -55,8 +84,10 @@ export async function casCommit(pool: pg.Pool, io: FileIO, id: CatalogTableId, t
         await client.query('ROLLBACK');
       } else {
         // If COMMIT itself fails the outcome is unknown: keep the files (a retry finds the snapshot if it landed;
-        // otherwise the orphan sweep removes them) and let the error propagate.
-        await client.query('COMMIT');
+        // otherwise the orphan sweep removes them).
+        await client.query('COMMIT').catch((err: unknown) => {
+          throw new CommitStateUnknownError(name, { cause: err });
+        });
       }
     } finally {
       client.release();
@@ -68,9 +99,8 @@ export async function casCommit(pool: pg.Pool, io: FileIO, id: CatalogTableId, t
     await cleanupPrepared(io, prepared);
     if (outcome === 'abandoned') return null;
     const uri = await loadMetadataLocation(pool, id);
-    if (!uri) throw new Error(`iceberg commit on ${id.namespace}.${id.table}: the table disappeared from catalog ${id.catalog} during the commit`);
+    if (!uri) throw new TableNotFoundError(name, id.catalog, 'after a lost compare-and-swap');
     current = { metadata: await readTableMetadata(io, uri), metadataUri: uri };
   }
-  throw new Error(`iceberg commit conflict on ${id.namespace}.${id.table}: lost the compare-and-swap ${MAX_CONFLICT_RETRIES} times to another writer; will retry`);
+  throw new CommitConflictError(name, MAX_CONFLICT_RETRIES);
 }
-

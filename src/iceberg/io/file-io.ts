@@ -3,6 +3,11 @@ import { createLocalFileIO } from './local-file-io';
 import { createS3FileIO } from './s3-file-io';
 import { parseUri } from './uri';
 
+export interface WriteOptions {
+  /** Cancels the write. @default none */
+  signal?: AbortSignal;
+}
+
 export interface FileInfo {
   uri: string;
   size: number;
@@ -14,8 +19,12 @@ export interface FileInfo {
  * no update or rename: every name carries a UUID.
  */
 export interface FileIO {
-  /** Writes the whole object. Local writes are atomic (temp file + rename); S3 uses multipart for large bodies. */
-  write(uri: string, data: Uint8Array): Promise<void>;
+  /**
+   * Writes the whole object. Local writes are atomic (temp file + rename); S3 uses multipart for large bodies.
+   * An aborted `signal` cancels the upload (an unfinished multipart upload is aborted) and rejects with its reason;
+   * whether an object landed is then unknown, as after any failed write.
+   */
+  write(uri: string, data: Uint8Array, opts?: WriteOptions): Promise<void>;
   read(uri: string): Promise<Uint8Array>;
   exists(uri: string): Promise<boolean>;
   /** Deletes one object; a missing object is not an error. */

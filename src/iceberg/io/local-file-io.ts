@@ -18,17 +18,19 @@ function isNotFound(err: unknown): boolean {
 /** FileIO for `file://` URIs. Returned URIs use the `file://` + absolute path form. */
 export function createLocalFileIO(): FileIO {
   return {
-    async write(uri, data) {
+    async write(uri, data, opts) {
+      if (opts?.signal?.aborted) throw opts.signal.reason;
       const path = localPath(uri);
       // Write then rename so a concurrent reader (or a crash) never sees a
       // half-written manifest or metadata file under its final name.
       const tmp = `${path}.${randomUUID()}.tmp`;
       try {
         await mkdir(dirname(path), { recursive: true });
-        await writeFile(tmp, data);
+        await writeFile(tmp, data, opts?.signal ? { signal: opts.signal } : {});
         await rename(tmp, path);
       } catch (cause) {
         await rm(tmp, { force: true }).catch(() => undefined);
+        if (opts?.signal?.aborted) throw opts.signal.reason;
         throw new FileIOError(uri, 'write', { cause });
       }
     },

@@ -43,17 +43,27 @@ export function createS3FileIO(settings: S3Settings): FileIO {
   const threshold = settings.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD;
 
   return {
-    async write(uri, data) {
+    async write(uri, data, opts) {
       const { bucket, key } = s3Address(uri);
+      const signal = opts?.signal;
+      if (signal?.aborted) throw signal.reason;
       try {
         if (data.byteLength < threshold) {
-          await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data }));
+          await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data }), signal ? { abortSignal: signal } : {});
         } else {
-          // Upload aborts the multipart upload itself when a part fails, so no
-          // orphaned parts are left billing in the bucket.
-          await new Upload({ client, params: { Bucket: bucket, Key: key, Body: data }, partSize: 8 * 1024 * 1024, queueSize: 4 }).done();
+          // Upload aborts the multipart upload itself when a part fails or it is
+          // aborted, so no orphaned parts are left billing in the bucket.
+          const abortController = new AbortController();
+          const abort = () => abortController.abort();
+          signal?.addEventListener('abort', abort, { once: true });
+          try {
+            await new Upload({ client, params: { Bucket: bucket, Key: key, Body: data }, partSize: 8 * 1024 * 1024, queueSize: 4, abortController }).done();
+          } finally {
+            signal?.removeEventListener('abort', abort);
+          }
         }
       } catch (cause) {
+        if (signal?.aborted) throw signal.reason;
         throw new FileIOError(uri, 'write', { cause });
       }
     },
