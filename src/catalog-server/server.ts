@@ -57,6 +57,18 @@ export function buildCatalogApp(opts: CatalogServerOptions): FastifyInstance {
     throw new CatalogHttpError(404, 'NotFoundException', `no route ${req.method} ${req.url.split('?')[0]}: this server implements the Iceberg REST catalog's read endpoints under /v1 (see GET /v1/config)`);
   });
 
+  // Clients send DELETE with `content-type: application/json` and no body (PyIceberg does): an empty body is no body,
+  // not a malformed one. Anything else must parse.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(badRequest(`the body is not JSON (${(err as Error).message})`), undefined);
+    }
+  });
+
   // The deprecated OAuth2 endpoint: clients configured with a bearer token never call it. Answer in OAuth's own
   // error shape so a client configured with a client id/secret says what to change.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));

@@ -3,6 +3,7 @@
 #   duckdb:    ATTACH ... (TYPE ICEBERG) with DuckDB's iceberg extension, count(*) and a checksum per table.
 # Both print one JSON object: per table the row count, a hash of the sorted key strings and exact sums, computed
 # the same way as test/catalog-server.test.ts computes them over the ClickHouse source.
+#   pyiceberg-writes: every write PyIceberg offers, each of which the catalog must refuse.
 # Input: one JSON argument {mode, uri, token, warehouse, namespace, s3?, tables: [{name, key, sums}], extensions?}.
 import glob
 import hashlib
@@ -80,7 +81,10 @@ def duckdb_reader(cfg):
             [s3["s3.access-key-id"], s3["s3.secret-access-key"], s3["s3.region"], endpoint[1], endpoint[0] == "https"],
         )
     con.execute("CREATE SECRET rest (TYPE ICEBERG, TOKEN ?)", [cfg["token"]])
-    con.execute(f"ATTACH '{cfg['warehouse']}' AS cold (TYPE ICEBERG, ENDPOINT '{cfg['uri']}', SECRET rest)")
+    # Without credential vending the reader brings its own S3 secret: ACCESS_DELEGATION_MODE 'none' makes DuckDB use
+    # it instead of a table secret built from the load-table config (which then holds no keys).
+    delegation = ", ACCESS_DELEGATION_MODE 'none'" if cfg.get("s3") else ""
+    con.execute(f"ATTACH '{cfg['warehouse']}' AS cold (TYPE ICEBERG, ENDPOINT '{cfg['uri']}', SECRET rest{delegation})")
     ns = cfg["namespace"]
     out = {"tables": sorted(r[0] for r in con.execute(f"SELECT table_name FROM information_schema.tables WHERE table_catalog = 'cold' AND table_schema = '{ns}'").fetchall()), "scans": {}}
     for spec in cfg["tables"]:
@@ -93,9 +97,35 @@ def duckdb_reader(cfg):
     return out
 
 
+def pyiceberg_writes(cfg):
+    """Each write a client may try: the exception PyIceberg raises and its message."""
+    from pyiceberg.catalog.rest import RestCatalog
+    from pyiceberg.schema import Schema
+    from pyiceberg.types import LongType, NestedField
+
+    cat = RestCatalog("coldtier", uri=cfg["uri"], token=cfg["token"], warehouse=cfg["warehouse"], **(cfg.get("s3") or {}))
+    ns, name = cfg["namespace"], cfg["tables"][0]["name"]
+    attempts = {
+        "create_table": lambda: cat.create_table((ns, "intruder"), Schema(NestedField(1, "x", LongType(), required=False))),
+        "drop_table": lambda: cat.drop_table((ns, name)),
+        "rename_table": lambda: cat.rename_table((ns, name), (ns, name + "_renamed")),
+        "create_namespace": lambda: cat.create_namespace("intruders"),
+        "drop_namespace": lambda: cat.drop_namespace(ns),
+    }
+    out = {}
+    for what, attempt in attempts.items():
+        try:
+            attempt()
+            out[what] = {"error": None}
+        except Exception as e:  # noqa: BLE001 - the class is what the test checks
+            out[what] = {"error": type(e).__name__, "message": str(e)}
+    return out
+
+
 def main():
     cfg = json.loads(sys.argv[1])
-    print(json.dumps(pyiceberg(cfg) if cfg["mode"] == "pyiceberg" else duckdb_reader(cfg)))
+    modes = {"pyiceberg": pyiceberg, "duckdb": duckdb_reader, "pyiceberg-writes": pyiceberg_writes}
+    print(json.dumps(modes[cfg["mode"]](cfg)))
 
 
 if __name__ == "__main__":
