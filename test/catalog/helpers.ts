@@ -19,12 +19,15 @@ export interface CatalogProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `coldtier catalog` and waits (generously) for the line saying where it listens. */
-export async function startCatalogProcess(env: TestEnv, token: string, extraEnv: Record<string, string> = {}): Promise<CatalogProcess> {
+/**
+ * Starts `coldtier catalog --port <free>` (or `args` followed by the port, e.g. `worker --catalog-port`) and waits
+ * (generously) for the line saying where the REST catalog listens.
+ */
+export async function startCatalogProcess(env: TestEnv, token: string, extraEnv: Record<string, string> = {}, args?: string[]): Promise<CatalogProcess> {
   const configPath = join(env.dir, 'catalog.config.json');
   writeFileSync(configPath, '{}');
   const port = await getFreePort();
-  const proc = spawn(process.execPath, [BIN, 'catalog', '--port', String(port)], {
+  const proc = spawn(process.execPath, [BIN, ...(args ?? ['catalog', '--port']), String(port)], {
     env: { ...cliEnv(env, configPath), COLDTIER_CATALOG_TOKENS: token, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -70,8 +73,9 @@ export interface Facts {
 }
 
 /** Runs test/catalog/rest_readers.py in `mode` (pyiceberg | duckdb | pyiceberg-writes). */
-export async function restReaders<T>(mode: string, cfg: Record<string, unknown>): Promise<T> {
+export async function restReaders<T>(mode: string, cfg: Record<string, unknown>, env: Record<string, string> = {}): Promise<T> {
   const { stdout } = await promisify(execFile)(python, [join('test', 'catalog', 'rest_readers.py'), JSON.stringify({ mode, ...cfg })], {
+    env: { ...process.env, ...env },
     maxBuffer: 64 * 1024 * 1024,
     timeout: 600_000,
   });
