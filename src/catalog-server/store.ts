@@ -2,8 +2,8 @@ import type pg from 'pg';
 import {
   listNamespaceNames,
   listTableNames,
-  loadMetadataLocation,
   loadNamespaceProperties,
+  loadTableLocation,
   readTableMetadata,
   serializeTableMetadata,
   type FileIO,
@@ -54,7 +54,7 @@ export class CatalogStore {
 
   /** The current metadata file of a table, from its catalog row; null when there is no such table. */
   metadataLocation(ns: string[], table: string): Promise<string | null> {
-    return loadMetadataLocation(this.pool, { catalog: this.catalog, namespace: jdbcName(ns), table });
+    return loadTableLocation(this.pool, { catalog: this.catalog, namespace: jdbcName(ns), table });
   }
 
   /**

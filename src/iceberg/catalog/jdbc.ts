@@ -80,3 +80,13 @@ export async function listTableNames(db: Db, catalog: string, namespace: string)
   );
   return res.rows.map((r) => r.table_name);
 }
+
+/** The metadata location of a table row (a view's row, iceberg_type 'VIEW', is not a table); null when there is none. */
+export async function loadTableLocation(db: Db, id: CatalogTableId): Promise<string | null> {
+  const res = await db.query<{ metadata_location: string | null }>(
+    `SELECT metadata_location FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 AND table_name = $3
+     AND (iceberg_type IS NULL OR iceberg_type = 'TABLE')`,
+    [id.catalog, id.namespace, id.table],
+  );
+  return res.rows[0]?.metadata_location ?? null;
+}
