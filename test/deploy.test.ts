@@ -109,7 +109,7 @@ interface Service {
 const cmd = (s: Service): string => (Array.isArray(s.command) ? s.command.join(' ') : (s.command ?? ''));
 
 test('temporal-docker-compose.yml: pinned images, ports, healthchecks, one-shot schedules apply, known env vars only', () => {
-  const compose = parse(read('temporal-docker-compose.yml'), { maxAliasCount: 100 }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+  const compose = parse(read('temporal-docker-compose.yml'), { maxAliasCount: 100, merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
   const services = compose.services;
   for (const name of ['postgres', 'temporal', 'temporal-ui', 'clickhouse', 'minio', 'coldtier-worker', 'coldtier-schedules', 'prometheus', 'grafana']) {
     assert.ok(services[name], `service ${name}`);
@@ -139,7 +139,7 @@ test('temporal-docker-compose.yml: pinned images, ports, healthchecks, one-shot 
 
   // Every coldtier container sets only variables the config loader reads (a typo would be silently ignored).
   const coldtier = Object.entries(services).filter(([, s]) => cmd(s).includes('bin/coldtier.mjs'));
-  assert.deepEqual(coldtier.map(([n]) => n).sort(), ['coldtier-first-offload', 'coldtier-schedules', 'coldtier-worker']);
+  assert.deepEqual(coldtier.map(([n]) => n).sort(), ['coldtier-catalog', 'coldtier-first-offload', 'coldtier-schedules', 'coldtier-worker']);
   for (const [name, s] of coldtier) {
     for (const key of Object.keys(s.environment ?? {})) assert.ok((ENV_VARS as readonly string[]).includes(key), `${name} sets ${key}, which the config loader does not read`);
     assert.ok(s.environment?.TEMPORAL_ADDRESS && s.environment.DATABASE_URL, `${name} has the connection settings`);
@@ -149,6 +149,9 @@ test('temporal-docker-compose.yml: pinned images, ports, healthchecks, one-shot 
   assert.equal(schedules.restart, 'no');
   assert.equal(schedules.depends_on?.temporal?.condition, 'service_healthy');
   assert.match(cmd(services['coldtier-worker']!), /worker --metrics-port 9464/);
+  assert.match(cmd(services['coldtier-catalog']!), /coldtier\.mjs catalog --metrics-port 9465$/);
+  assert.deepEqual(ports('coldtier-catalog'), ['8181:8181', '9465:9465']);
   const prom = parse(read('deploy/prometheus/prometheus.yml')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
   assert.deepEqual(prom.scrape_configs[0]!.static_configs[0]!.targets, ['coldtier-worker:9464']);
+  assert.deepEqual(prom.scrape_configs.map((c) => c.static_configs[0]!.targets[0]), ['coldtier-worker:9464', 'coldtier-catalog:9465']);
 });

@@ -8,6 +8,7 @@ import type { MaintenanceStage, MaintenanceWorkflowInput } from '../activities/t
 import { installLogging } from '../logging';
 import { startMetricsServer } from '../metrics/server';
 import { registerScheduleCommands } from './schedules';
+import { serveCatalog } from './catalog';
 
 const program = new Command('coldtier')
   .description('Offloads trades from ClickHouse (hot tier) into Apache Iceberg tables (cold tier) with Temporal, and keeps them healthy.')
@@ -27,19 +28,41 @@ program
   .description('run the Temporal worker (offload and maintenance activities) until SIGINT/SIGTERM')
   .option('--identity <name>', 'worker identity shown in workflow history')
   .addOption(new Option('--metrics-port <n>', 'serve Prometheus metrics (Temporal SDK + coldtier) on http://0.0.0.0:<n>/metrics').argParser(port))
-  .action(async (o: { identity?: string; metricsPort?: number }) => {
+  .addOption(new Option('--catalog-port <n>', 'also serve the read-only Iceberg REST catalog on this port (see coldtier catalog)').argParser(port))
+  .action(async (o: { identity?: string; metricsPort?: number; catalogPort?: number }) => {
     const s = settings();
     const metrics = o.metricsPort === undefined ? undefined : await startMetricsServer({ port: o.metricsPort });
-    installLogging('INFO', metrics ? { sdkMetricsBindAddress: metrics.sdkBindAddress } : {});
+    const log = installLogging('INFO', metrics ? { sdkMetricsBindAddress: metrics.sdkBindAddress } : {});
     if (metrics) console.log(`coldtier worker metrics on ${metrics.url}`);
+    const catalog = o.catalogPort === undefined ? undefined : await serveCatalog(s, { port: o.catalogPort, log: (err, msg) => log.error({ err }, msg) });
+    if (catalog) console.log(`coldtier Iceberg REST catalog on ${catalog.url}`);
     const services = await openServices(s);
     const worker = await createWorker(s, { services, ...(o.identity ? { identity: o.identity } : {}) });
     console.log(`coldtier worker polling task queue ${s.temporal.taskQueue} on ${s.temporal.address} (namespace ${s.temporal.namespace})`);
     try {
       await worker.run();
     } finally {
-      await Promise.all([services.close(), metrics?.close()]);
+      await Promise.all([services.close(), metrics?.close(), catalog?.closeAll()]);
     }
+  });
+
+program
+  .command('catalog')
+  .description('serve the read-only Iceberg REST catalog over the catalog in Postgres, until SIGINT/SIGTERM')
+  .addOption(new Option('--port <n>', 'listen port (default: catalogServer.port, 8181)').argParser(port))
+  .addOption(new Option('--metrics-port <n>', 'serve Prometheus metrics on http://0.0.0.0:<n>/metrics').argParser(port))
+  .action(async (o: { port?: number; metricsPort?: number }) => {
+    const s = settings();
+    const metrics = o.metricsPort === undefined ? undefined : await startMetricsServer({ port: o.metricsPort });
+    const log = installLogging('INFO', metrics ? { sdkMetricsBindAddress: metrics.sdkBindAddress } : {});
+    const catalog = await serveCatalog(s, { ...(o.port !== undefined ? { port: o.port } : {}), log: (err, msg) => log.error({ err }, msg) });
+    const warehouse = s.catalogServer.warehouse ?? s.catalog.name;
+    console.log(`coldtier Iceberg REST catalog on ${catalog.url} (warehouse ${warehouse}, catalog ${s.catalog.name})${metrics ? `, metrics on ${metrics.url}` : ''}`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await Promise.all([catalog.closeAll(), metrics?.close()]);
   });
 
 program

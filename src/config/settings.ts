@@ -18,6 +18,33 @@ const warehouseUrl = z
   })
   .refine((u) => !u.split('/').includes('..'), { message: 'must not contain ".." path segments' });
 
+/** `coldtier catalog` (and `coldtier worker --catalog-port`): the read-only Iceberg REST catalog. */
+const catalogServerSchema = z
+  .object({
+    /** TCP port. @default 8181 (the port Iceberg's REST examples use) */
+    port: z.coerce.number().int().min(1).max(65_535).default(8181),
+    /** Listen address. @default 0.0.0.0 */
+    host: z.string().min(1).default('0.0.0.0'),
+    /**
+     * Bearer tokens a client may present (any one). Never logged. Without one the server refuses to start: every
+     * request must be authenticated. @default none
+     */
+    tokens: z.array(z.string().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 32)')).default([]),
+    /** The warehouse name clients ask for (`warehouse=` / the REST `prefix`). @default the catalog name */
+    warehouse: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, _ . -').optional(),
+    /** Serve HTTPS with this PEM certificate chain (with tlsKeyPath). @default plain HTTP */
+    tlsCertPath: z.string().optional(),
+    tlsKeyPath: z.string().optional(),
+    /**
+     * Credential vending: these S3 keys (create them read-only) are sent to authenticated clients in each
+     * load-table response. Off unless both are set; the worker's own S3 keys are never sent. @default off
+     */
+    vendedAccessKeyId: z.string().optional(),
+    vendedSecretAccessKey: z.string().optional(),
+  })
+  .strict()
+  .default({ port: 8181, host: '0.0.0.0', tokens: [] });
+
 const settingsSchema = z
   .object({
     temporal: z
@@ -68,6 +95,7 @@ const settingsSchema = z
       })
       .strict()
       .default({ name: 'coldtier', namespace: 'cold' }),
+    catalogServer: catalogServerSchema,
     tables: z.array(tableConfigSchema).min(1).default(defaultTables.map((t) => tableConfigSchema.parse(t))),
   })
   .strict()
@@ -76,12 +104,15 @@ const settingsSchema = z
     const pairs: [unknown, unknown, string, string, string][] = [
       [s.s3.accessKeyId, s.s3.secretAccessKey, 's3', 'accessKeyId', 'secretAccessKey'],
       [s.temporal.tlsCertPath, s.temporal.tlsKeyPath, 'temporal', 'tlsCertPath', 'tlsKeyPath'],
+      [s.catalogServer.tlsCertPath, s.catalogServer.tlsKeyPath, 'catalogServer', 'tlsCertPath', 'tlsKeyPath'],
+      [s.catalogServer.vendedAccessKeyId, s.catalogServer.vendedSecretAccessKey, 'catalogServer', 'vendedAccessKeyId', 'vendedSecretAccessKey'],
     ];
     for (const [a, b, section, ka, kb] of pairs) {
       if (Boolean(a) === Boolean(b)) continue;
       const [set, unset] = a ? [ka, kb] : [kb, ka];
       const name = (k: string) => `${ENV_OF[`${section}.${k}`]} (${section}.${k})`;
-      ctx.addIssue({ code: 'custom', path: [section], message: `${name(set)} is set but ${name(unset)} is not; set both${section === 's3' ? ', or neither to use the AWS default credential chain' : ' (the client certificate pair for mTLS), or neither'}` });
+      const tail = { s3: ', or neither to use the AWS default credential chain', temporal: ' (the client certificate pair for mTLS), or neither' }[section] ?? ', or neither';
+      ctx.addIssue({ code: 'custom', path: [section], message: `${name(set)} is set but ${name(unset)} is not; set both${tail}` });
     }
     const names = new Set<string>();
     for (const [i, t] of s.tables.entries()) {
@@ -119,6 +150,13 @@ export const ENV_VARS = [
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'S3_MULTIPART_THRESHOLD_MB',
+  'COLDTIER_CATALOG_PORT',
+  'COLDTIER_CATALOG_TOKENS',
+  'COLDTIER_CATALOG_WAREHOUSE',
+  'COLDTIER_CATALOG_TLS_CERT',
+  'COLDTIER_CATALOG_TLS_KEY',
+  'COLDTIER_CATALOG_VENDED_ACCESS_KEY_ID',
+  'COLDTIER_CATALOG_VENDED_SECRET_ACCESS_KEY',
 ] as const;
 
 type EnvVar = (typeof ENV_VARS)[number];
@@ -145,6 +183,13 @@ const ENV_OF: Record<string, EnvVar> = {
   's3.accessKeyId': 'AWS_ACCESS_KEY_ID',
   's3.secretAccessKey': 'AWS_SECRET_ACCESS_KEY',
   's3.multipartThresholdMb': 'S3_MULTIPART_THRESHOLD_MB',
+  'catalogServer.port': 'COLDTIER_CATALOG_PORT',
+  'catalogServer.tokens': 'COLDTIER_CATALOG_TOKENS',
+  'catalogServer.warehouse': 'COLDTIER_CATALOG_WAREHOUSE',
+  'catalogServer.tlsCertPath': 'COLDTIER_CATALOG_TLS_CERT',
+  'catalogServer.tlsKeyPath': 'COLDTIER_CATALOG_TLS_KEY',
+  'catalogServer.vendedAccessKeyId': 'COLDTIER_CATALOG_VENDED_ACCESS_KEY_ID',
+  'catalogServer.vendedSecretAccessKey': 'COLDTIER_CATALOG_VENDED_SECRET_ACCESS_KEY',
 };
 
 /** TEMPORAL_TLS: true/false/1/0 (any case); anything else is passed on as text for the schema to refuse. */
@@ -235,6 +280,19 @@ export function loadSettings(opts: { env?: NodeJS.ProcessEnv; configPath?: strin
       ...dropUndefined({ endpoint: env.S3_ENDPOINT, region: env.AWS_REGION, accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, multipartThresholdMb: env.S3_MULTIPART_THRESHOLD_MB }),
     },
     catalog: { ...obj(file.catalog), ...dropUndefined({ name: env.ICEBERG_CATALOG_NAME }) },
+    catalogServer: {
+      ...obj(file.catalogServer),
+      ...dropUndefined({
+        port: env.COLDTIER_CATALOG_PORT,
+        // Comma-separated, so a token can be rotated by serving old and new side by side.
+        tokens: env.COLDTIER_CATALOG_TOKENS?.split(',').map((t) => t.trim()).filter(Boolean),
+        warehouse: env.COLDTIER_CATALOG_WAREHOUSE,
+        tlsCertPath: env.COLDTIER_CATALOG_TLS_CERT,
+        tlsKeyPath: env.COLDTIER_CATALOG_TLS_KEY,
+        vendedAccessKeyId: env.COLDTIER_CATALOG_VENDED_ACCESS_KEY_ID,
+        vendedSecretAccessKey: env.COLDTIER_CATALOG_VENDED_SECRET_ACCESS_KEY,
+      }),
+    },
   };
   const parsed = settingsSchema.safeParse(merged);
   if (!parsed.success) {

@@ -27,7 +27,7 @@ export { writeAdoptedFile } from './writer/parquet-file';
 export { decimalRequiredBytes } from './parquet/footer';
 
 export type { CatalogTableId } from './catalog/jdbc';
-export { loadMetadataLocation } from './catalog/jdbc';
+export { listNamespaceNames, listTableNames, loadMetadataLocation, loadNamespaceProperties, loadTableLocation } from './catalog/jdbc';
 export type { LoadedTable, NewTable } from './catalog/tables';
 export { createTableIfMissing, loadTable } from './catalog/tables';
 export type { CasCommitOptions, Committed, CommitTransaction } from './catalog/commit';

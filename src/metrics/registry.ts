@@ -45,6 +45,20 @@ new Gauge({
 });
 const audit = new Gauge({ name: 'coldtier_audit_status', help: 'Latest audit status per table: 1 for the current status, 0 for the others', labelNames: ['table', 'status'], registers: [registry] });
 
+const catalogRequests = new Counter({
+  name: 'coldtier_catalog_requests_total',
+  help: 'Requests to the Iceberg REST catalog (coldtier catalog) by route template, method and HTTP status',
+  labelNames: ['route', 'method', 'status'],
+  registers: [registry],
+});
+const catalogDuration = new Histogram({
+  name: 'coldtier_catalog_request_duration_seconds',
+  help: 'Time to answer a REST catalog request, by route template',
+  labelNames: ['route'],
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
 /** Every metric coldtier exports (without the _bucket/_sum/_count series of the histogram). */
 export const METRIC_NAMES: readonly string[] = [
   'coldtier_offload_rows_total',
@@ -56,6 +70,8 @@ export const METRIC_NAMES: readonly string[] = [
   'coldtier_watermark_timestamp_seconds',
   'coldtier_watermark_lag_seconds',
   'coldtier_audit_status',
+  'coldtier_catalog_requests_total',
+  'coldtier_catalog_request_duration_seconds',
 ];
 
 export interface OffloadFinished {
@@ -102,6 +118,11 @@ export const metrics = {
   /** An offload activity attempt for `table` failed (it may be retried). */
   offloadFailed(table: string): void {
     runs.labels(table, 'failed').inc();
+  },
+  /** One answered REST catalog request; `route` is the route template (no table names: bounded label values). */
+  catalogRequest(route: string, method: string, status: number, seconds: number): void {
+    catalogRequests.labels(route, method, String(status)).inc();
+    catalogDuration.labels(route).observe(seconds);
   },
   /** The maintenance audit's verdict for `table`. */
   audited(table: string, status: AuditStatus): void {

@@ -48,3 +48,45 @@ export async function swapMetadataLocation(db: Db, id: CatalogTableId, expected:
   );
   return res.rowCount === 1;
 }
+
+/**
+ * Every namespace of `catalog`, as JdbcCatalog sees them: those with properties and those that hold a table
+ * (JdbcCatalog creates tables without a properties row). Dotted names are the JDBC layout's multi-level namespaces.
+ */
+export async function listNamespaceNames(db: Db, catalog: string): Promise<string[]> {
+  const res = await db.query<{ namespace: string }>(
+    `SELECT namespace FROM iceberg_namespace_properties WHERE catalog_name = $1
+     UNION SELECT table_namespace FROM iceberg_tables WHERE catalog_name = $1 ORDER BY 1`,
+    [catalog],
+  );
+  return res.rows.map((r) => r.namespace);
+}
+
+/** The stored properties of one namespace (empty when it only holds tables). */
+export async function loadNamespaceProperties(db: Db, catalog: string, namespace: string): Promise<Record<string, string>> {
+  const res = await db.query<{ property_key: string; property_value: string | null }>(
+    'SELECT property_key, property_value FROM iceberg_namespace_properties WHERE catalog_name = $1 AND namespace = $2 ORDER BY property_key',
+    [catalog, namespace],
+  );
+  return Object.fromEntries(res.rows.map((r) => [r.property_key, r.property_value ?? '']));
+}
+
+/** Table names in one namespace (rows with iceberg_type 'TABLE' or NULL, as JdbcCatalog lists them; views excluded). */
+export async function listTableNames(db: Db, catalog: string, namespace: string): Promise<string[]> {
+  const res = await db.query<{ table_name: string }>(
+    `SELECT table_name FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2
+     AND (iceberg_type IS NULL OR iceberg_type = 'TABLE') ORDER BY table_name`,
+    [catalog, namespace],
+  );
+  return res.rows.map((r) => r.table_name);
+}
+
+/** The metadata location of a table row (a view's row, iceberg_type 'VIEW', is not a table); null when there is none. */
+export async function loadTableLocation(db: Db, id: CatalogTableId): Promise<string | null> {
+  const res = await db.query<{ metadata_location: string | null }>(
+    `SELECT metadata_location FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 AND table_name = $3
+     AND (iceberg_type IS NULL OR iceberg_type = 'TABLE')`,
+    [id.catalog, id.namespace, id.table],
+  );
+  return res.rows[0]?.metadata_location ?? null;
+}
