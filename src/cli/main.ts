@@ -3,10 +3,12 @@ import { loadSettings, type Settings } from '../config/settings';
 import { openServices, createWorker } from '../worker';
 import { collectStatus, formatStatus } from './status';
 import { startOffload } from './offload';
-import { parseStages, startBackfill, startMaintenance } from './maintain';
+import { maintenanceExitCode, parseStages, startBackfill, startMaintenance } from './maintain';
 import type { MaintenanceStage, MaintenanceWorkflowInput } from '../activities/types';
 import { installLogging } from '../logging';
 import { startMetricsServer } from '../metrics/server';
+import { metrics } from '../metrics/registry';
+import { allLags } from './lag';
 import { registerScheduleCommands } from './schedules';
 
 const program = new Command('coldtier')
@@ -29,16 +31,17 @@ program
   .addOption(new Option('--metrics-port <n>', 'serve Prometheus metrics (Temporal SDK + coldtier) on http://0.0.0.0:<n>/metrics').argParser(port))
   .action(async (o: { identity?: string; metricsPort?: number }) => {
     const s = settings();
-    const metrics = o.metricsPort === undefined ? undefined : await startMetricsServer({ port: o.metricsPort });
-    installLogging('INFO', metrics ? { sdkMetricsBindAddress: metrics.sdkBindAddress } : {});
-    if (metrics) console.log(`coldtier worker metrics on ${metrics.url}`);
+    const server = o.metricsPort === undefined ? undefined : await startMetricsServer({ port: o.metricsPort });
+    installLogging('INFO', server ? { sdkMetricsBindAddress: server.sdkBindAddress } : {});
+    if (server) console.log(`coldtier worker metrics on ${server.url}`);
     const services = await openServices(s);
     const worker = await createWorker(s, { services, ...(o.identity ? { identity: o.identity } : {}) });
+    if (server) metrics.measureLag(() => allLags(s, services.pool, services.ch, (table, err) => console.error(`coldtier: lag of ${table} not measured: ${(err as Error).message}`)));
     console.log(`coldtier worker polling task queue ${s.temporal.taskQueue} on ${s.temporal.address} (namespace ${s.temporal.namespace})`);
     try {
       await worker.run();
     } finally {
-      await Promise.all([services.close(), metrics?.close()]);
+      await Promise.all([services.close(), server?.close()]);
     }
   });
 
@@ -63,6 +66,8 @@ program
     try {
       const rows = await collectStatus(s, services);
       console.log(o.json ? JSON.stringify(rows, null, 2) : formatStatus(rows));
+      // A table whose status could not be read is something to look at: scripts and probes see it in the exit code.
+      if (rows.some((r) => r.error !== undefined)) process.exitCode = 2;
     } finally {
       await services.close();
     }
@@ -98,8 +103,8 @@ program
     for (const [flag, value, ok, what] of checks) if (value !== undefined && !ok(value)) throw new Error(`${flag} ${value} is invalid: it must be ${what}`);
     const { wait, json, ...rest } = o;
     const input = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as MaintenanceWorkflowInput;
-    const result = await startMaintenance(settings(), input, { wait: Boolean(wait), json: Boolean(json) });
-    if (result && result.status !== 'ok') process.exitCode = 2;
+    const report = await startMaintenance(settings(), input, { wait: Boolean(wait), json: Boolean(json) });
+    if (report) process.exitCode = maintenanceExitCode(report);
   });
 
 for (const [name, reason, what] of [

@@ -30,17 +30,18 @@ const files = new Gauge({ name: 'coldtier_table_data_files', help: 'Data files i
 const snapshots = new Gauge({ name: 'coldtier_table_snapshots', help: 'Snapshots in the Iceberg table metadata (after the last offload this process ran)', labelNames: ['table'], registers: [registry] });
 const watermarkTs = new Gauge({ name: 'coldtier_watermark_timestamp_seconds', help: 'Ingestion time of the newest offloaded row (first watermark column), Unix seconds', labelNames: ['table'], registers: [registry] });
 
-/** Per table: the newest watermark time this process saw and how much the table deliberately holds back. */
-const watermarks = new Map<string, { ts: number; holdbackSeconds: number }>();
+/** Reads every table's lag (src/cli/lag.ts: the age of the oldest source row not yet in Iceberg); set by the worker. */
+let lagSource: (() => Promise<Map<string, number>>) | null = null;
 new Gauge({
   name: 'coldtier_watermark_lag_seconds',
-  help: 'Now minus the watermark time, less what the table holds back on purpose (late-data buffer, and for rollups two windows); grows while offloads fail or stop',
+  help: 'Age of the oldest source row not yet in Iceberg, 0 when none; for rollups counted from when its window closed. The same number as `coldtier status` shows',
   labelNames: ['table'],
   registers: [registry],
-  collect() {
-    // Computed at scrape time, so a stalled pipeline shows a growing lag even though no offload reports in.
-    const now = Date.now() / 1000;
-    for (const [table, w] of watermarks) this.set({ table }, Math.max(0, Math.round(now - w.ts - w.holdbackSeconds)));
+  async collect() {
+    // Measured at scrape time, so a stalled pipeline shows a growing lag even though no offload reports in. A table
+    // that cannot be measured keeps its last value rather than vanishing (an absent series silences the alert).
+    if (!lagSource) return;
+    for (const [table, seconds] of await lagSource()) this.set({ table }, seconds);
   },
 });
 const audit = new Gauge({ name: 'coldtier_audit_status', help: 'Latest audit status per table: 1 for the current status, 0 for the others', labelNames: ['table', 'status'], registers: [registry] });
@@ -63,8 +64,8 @@ export interface OffloadFinished {
   seconds: number;
   /** Ingestion time of the table's watermark after the run; null when the table has none yet. */
   watermarkTs: Date | null;
-  /** lateDataBufferSeconds, plus 2 × closedWindowSeconds for rollups: lag that is normal, not a delay. */
-  holdbackSeconds: number;
+  /** Not used any more: the lag metric is measured from the source (see measureLag). */
+  holdbackSeconds?: number;
   snapshots: number;
   files: number;
 }
@@ -93,15 +94,15 @@ export const metrics = {
     duration.labels(e.table).observe(e.seconds);
     snapshots.labels(e.table).set(e.snapshots);
     files.labels(e.table).set(e.files);
-    if (e.watermarkTs) {
-      const ts = e.watermarkTs.getTime() / 1000;
-      watermarks.set(e.table, { ts, holdbackSeconds: e.holdbackSeconds });
-      watermarkTs.labels(e.table).set(ts);
-    }
+    if (e.watermarkTs) watermarkTs.labels(e.table).set(e.watermarkTs.getTime() / 1000);
   },
   /** An offload activity attempt for `table` failed (it may be retried). */
   offloadFailed(table: string): void {
     runs.labels(table, 'failed').inc();
+  },
+  /** Where the lag metric comes from: the worker measures it with the services it already holds. */
+  measureLag(source: () => Promise<Map<string, number>>): void {
+    lagSource = source;
   },
   /** The maintenance audit's verdict for `table`. */
   audited(table: string, status: AuditStatus): void {
