@@ -6,11 +6,13 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { Settings } from '../config/settings';
 import { num } from './format';
 
-/** What activities put in their heartbeats (see src/activities/offload/progress.ts); every field optional. */
+/** What activities put in their heartbeats (see src/activities/offload/progress.ts and the maintenance stages); every field optional. */
 export interface HeartbeatProgress {
   table?: string;
   stage?: string;
+  /** 0-based batch index (older heartbeats), or batchNumber: 1-based. */
   batch?: number;
+  batchNumber?: number;
   batches?: number;
   rowsDone?: number;
   rowsPending?: number;
@@ -22,12 +24,13 @@ export interface HeartbeatProgress {
 /** Pollers seen by the server within this window count as a live worker (they long-poll for about a minute). */
 const POLLER_FRESH_MS = 90_000;
 
-/** "bronze_x  offload  batch 3/10  1,500,000 rows done, 3,500,000 pending  [######--------------] 30%". */
+/** "bronze_x  committed  batch 3 of 10  1,500,000 rows done, 3,500,000 pending  [######--------------] 30%". */
 export function progressLine(activity: string, p: HeartbeatProgress, tty: boolean): string {
   const parts = [p.table ?? '?', p.stage ?? activity];
   let fraction: number | null = null;
-  if (p.batch !== undefined) parts.push(`batch ${num(p.batch)}${p.batches !== undefined ? `/${num(p.batches)}` : ''}`);
-  if (p.group !== undefined) parts.push(`group ${num(p.group)}${p.groups !== undefined ? `/${num(p.groups)}` : ''}`);
+  const batch = p.batchNumber ?? (p.batch === undefined ? undefined : p.batch + 1);
+  if (batch !== undefined) parts.push(`batch ${num(batch)}${p.batches !== undefined ? ` of ${num(p.batches)}` : ''}`);
+  if (p.group !== undefined) parts.push(`group ${num(p.group)}${p.groups !== undefined ? ` of ${num(p.groups)}` : ''}`);
   if (p.rowsDone !== undefined) parts.push(`${num(p.rowsDone)} rows done${p.rowsPending !== undefined ? `, ${num(p.rowsPending)} pending` : ''}`);
   if (p.deleted !== undefined) parts.push(`${num(p.deleted)} files deleted`);
   if (p.rowsDone !== undefined && p.rowsPending !== undefined && p.rowsDone + p.rowsPending > 0) fraction = p.rowsDone / (p.rowsDone + p.rowsPending);

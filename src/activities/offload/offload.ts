@@ -9,6 +9,7 @@ import { currentSnapshot } from '../../iceberg';
 import { metrics } from '../../metrics/registry';
 import { commitAppend } from '../commit';
 import { activityIdentity, heartbeat, log } from '../context';
+import { cycleProgress } from './progress';
 import type { ActivityDeps } from '../deps';
 import { ensureTable, sourceSchema } from '../tables';
 import type { OffloadTableInput, OffloadTableResult } from '../types';
@@ -43,7 +44,7 @@ async function offloadLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIden
   let lo: string[] | null = null;
   const io = reportingUploads(deps.io, cfg.name, (uri) => {
     pending.push(uri);
-    heartbeat({ table: cfg.name, stage: 'uploading', batch, watermark: lo, pendingFiles: pending });
+    heartbeat({ table: cfg.name, stage: 'uploading', batch, watermark: lo, pendingFiles: pending, ...progress.fields(batch, result.rows) });
   }, deps.hooks);
   const { id: offloadId, attempt } = activityIdentity(cfg.name);
   const src = qualified(ch, cfg.source).sql;
@@ -85,6 +86,7 @@ async function offloadLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIden
     if (plan) return { ...result, status: 'fan-out', fanOut: plan, durationMs: Date.now() - started };
   }
 
+  const progress = cycleProgress(ch, src, key, lo, cycleTo, batchRows);
   while (cycleTo && !sameKey(lo, cycleTo.values)) {
     const hi = await batchUpperBound(ch, src, key, lo, cycleTo, batchRows);
     const where = rangeWhere(key, lo, hi.values);
@@ -100,7 +102,7 @@ async function offloadLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIden
       lo = hi.values;
       continue;
     }
-    heartbeat({ table: cfg.name, stage: 'uploaded', batch, watermark: lo, pendingFiles: pending });
+    heartbeat({ table: cfg.name, stage: 'uploaded', batch, watermark: lo, pendingFiles: pending, ...progress.fields(batch, result.rows) });
     await deps.hooks?.faultPoint?.('before-commit', cfg.name);
     const committed = await commitAppend(pool, io, table, {
       id,
@@ -123,7 +125,7 @@ async function offloadLocked(deps: ActivityDeps, cfg: TableConfig, id: TableIden
     result.commits++;
     result.watermarkTo = hi.values;
     pending.length = 0;
-    heartbeat({ table: cfg.name, stage: 'committed', batch, watermark: hi.values, rows: result.rows });
+    heartbeat({ table: cfg.name, stage: 'committed', batch, watermark: hi.values, rows: result.rows, ...progress.fields(batch, result.rows) });
     log('offload batch committed', { table: cfg.name, batch, rows, files: files.length, snapshotId: result.snapshotId, watermark: hi.values });
     await deps.hooks?.faultPoint?.('after-commit', cfg.name);
     await deps.hooks?.afterCommit?.({ table: cfg.name, attempt, batch });
