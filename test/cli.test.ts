@@ -86,6 +86,15 @@ test('bad input gets a one-line error naming the setting, never a bare stack tra
   assert.match(pg.stderr, /^coldtier: cannot reach Postgres at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db .*check DATABASE_URL/m);
   assert.doesNotMatch(pg.stderr, /hunter2|\n\s+at /);
 
+  // A server that answers but refuses the login is told apart from one that cannot be reached.
+  const pgAuth = cli(['status'], { ...vars, DATABASE_URL: vars.DATABASE_URL!.replace(/\/\/[^@]*@/, '//nosuchuser:wrong@') });
+  assert.equal(pgAuth.code, 1);
+  assert.match(pgAuth.stderr, /^coldtier: Postgres at postgres:\/\/nosuchuser:\*\*\*@\S+ refused the credentials \(.*\); check the user and password in DATABASE_URL$/m);
+  assert.doesNotMatch(pgAuth.stderr, /cannot reach|wrong/);
+  const s3Auth = cli(['status'], { ...vars, ICEBERG_WAREHOUSE: env.settings.warehouse.replace('file://', 's3://coldtier/x'), AWS_ACCESS_KEY_ID: 'nosuchkey', AWS_SECRET_ACCESS_KEY: 'nosuchsecret' });
+  assert.equal(s3Auth.code, 1);
+  assert.match(s3Auth.stderr, /^coldtier: S3 at s3:\/\/\S+ refused the credentials \(.*\); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY$/m);
+
   const temporal = cli(['offload'], { ...vars, TEMPORAL_ADDRESS: '127.0.0.1:1' });
   assert.equal(temporal.code, 1);
   assert.match(temporal.stderr, /^coldtier: cannot reach Temporal at 127\.0\.0\.1:1 .*check TEMPORAL_ADDRESS/m);

@@ -9,6 +9,7 @@ import { expireTable } from './maintenance/expire';
 import { removeOrphans } from './maintenance/orphans';
 import { commitRanges, writeRange } from './offload/fan-out';
 import { offloadTable } from './offload/offload';
+import { measuredStage } from './stage-metrics';
 import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, WriteRangeInput } from './types';
 
 export type { ActivityDeps, TestHooks } from './deps';
@@ -50,10 +51,10 @@ export function createActivities(deps: ActivityDeps) {
     writeRange: permanent((input: WriteRangeInput) => writeRange(deps, input)),
     commitRanges: permanent((input: CommitRangesInput) => commitRanges(deps, input)),
     backfillTable: permanent((input: BackfillTableInput) => backfillTable(deps, input)),
-    compactTable: permanent((input: CompactTableInput) => compactTable(deps, input)),
-    expireTable: permanent((input: ExpireTableInput) => expireTable(deps, input)),
-    removeOrphans: permanent((input: OrphansTableInput) => removeOrphans(deps, input)),
-    auditTable: permanent((input: AuditTableInput) => auditTable(deps, input)),
+    compactTable: permanent(measuredStage('compact', (input: CompactTableInput) => compactTable(deps, input))),
+    expireTable: permanent(measuredStage('expire', (input: ExpireTableInput) => expireTable(deps, input))),
+    removeOrphans: permanent(measuredStage('orphans', (input: OrphansTableInput) => removeOrphans(deps, input))),
+    auditTable: permanent(measuredStage('audit', (input: AuditTableInput) => auditTable(deps, input))),
   };
 }
 

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { MAINTENANCE_INPUT } from '../schedules/definitions';
 import { loadSettings, type Settings } from '../config/settings';
 import { openServices, createWorker } from '../worker';
 import { collectStatus, formatStatus } from './status';
@@ -11,13 +13,23 @@ import { metrics } from '../metrics/registry';
 import { allLags } from './lag';
 import { registerScheduleCommands } from './schedules';
 
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('coldtier')
+  .version(version, '-V, --version', 'print the coldtier version')
   .description('Offloads trades from ClickHouse (hot tier) into Apache Iceberg tables (cold tier) with Temporal, and keeps them healthy.')
   .option('-c, --config <path>', 'config file (YAML/JSON); default ./coldtier.config.yaml or $COLDTIER_CONFIG')
   .showHelpAfterError('(run with --help for usage)');
 
 const settings = (): Settings => loadSettings(program.opts<{ config?: string }>().config ? { configPath: program.opts<{ config: string }>().config } : {});
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+/** A number option: "abc" is refused with the value named (commander would pass NaN on). */
+const num = (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`must be a number, got ${JSON.stringify(v)}`);
+  return n;
+};
+const d = MAINTENANCE_INPUT;
 const port = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 65_535) throw new InvalidArgumentError('must be a TCP port (1-65535)');
@@ -77,15 +89,15 @@ program
   .command('maintain')
   .description('start a maintenance run now: compact, expire snapshots, remove orphan files, audit')
   .option('--tables <a,b>', 'only these tables (default: all configured)', list)
-  .option('--stages <list>', 'stages in order, any of compact,expire,orphans,audit', parseStages)
+  .option('--stages <list>', `stages in order (default ${d.stages.join(',')})`, parseStages)
   .option('--dry-run', 'report what would be done; write nothing (the audit still runs and logs)')
-  .option('--target-file-size-mb <n>', 'compaction target file size', Number)
-  .option('--min-input-files <n>', 'compact a partition only with at least this many small files', Number)
-  .option('--snapshot-max-age-hours <n>', 'expire snapshots older than this', Number)
-  .option('--snapshot-retain-last <n>', 'always keep this many newest snapshots', Number)
-  .option('--orphan-min-age-hours <n>', 'delete unreferenced files older than this (at least 24)', Number)
-  .option('--audit-window-hours <n>', 'audit the whole hours before the window end', Number)
-  .option('--audit-buffer-hours <n>', 'the window ends this many hours before now (default 2: late data, offload catching up)', Number)
+  .option('--target-file-size-mb <n>', `compaction target file size (default ${d.targetFileSizeMb})`, num)
+  .option('--min-input-files <n>', `compact a partition only with at least this many small files (default ${d.minInputFiles})`, num)
+  .option('--snapshot-max-age-hours <n>', `expire snapshots older than this (default ${d.snapshotMaxAgeHours})`, num)
+  .option('--snapshot-retain-last <n>', `always keep this many newest snapshots (default ${d.snapshotRetainLast})`, num)
+  .option('--orphan-min-age-hours <n>', `delete unreferenced files older than this (at least 24) (default ${d.orphanMinAgeHours})`, num)
+  .option('--audit-window-hours <n>', `audit the whole hours before the window end (default ${d.auditWindowHours})`, num)
+  .option('--audit-buffer-hours <n>', `the window ends this many hours before now (default ${d.auditBufferHours}: late data, offload catching up)`, num)
   .option('--audit-window-end <iso>', 'end of the audit window, truncated to the hour (default: now − --audit-buffer-hours)')
   .option('--wait', 'wait and print per table: files before/after, bytes, snapshots expired, files deleted, audit status')
   .option('--json', 'print the result as JSON (with --wait)')
@@ -111,9 +123,9 @@ for (const [name, reason, what] of [
   ['backfill', 'backfill', 're-offload an event-time window of one table; rows already in Iceberg are not added again'],
   ['repair', 'repair', 're-offload the hours an audit found missing (same as backfill, recorded as a repair)'],
 ] as const) {
-  const cmd = program.command(name).description(what).requiredOption('--table <name>', 'the table');
-  if (name === 'backfill') cmd.requiredOption('--from <iso>', 'window start (inclusive)').requiredOption('--to <iso>', 'window end (exclusive)');
-  else cmd.requiredOption('--window <from/to>', 'ISO window, e.g. 2026-11-21T00:00:00Z/2026-11-22T00:00:00Z (as printed by the audit)');
+  const cmd = program.command(name).description(what).requiredOption('--table <name>', 'the table (required)');
+  if (name === 'backfill') cmd.requiredOption('--from <iso>', 'window start, inclusive (required)').requiredOption('--to <iso>', 'window end, exclusive (required)');
+  else cmd.requiredOption('--window <from/to>', 'ISO window, e.g. 2026-11-21T00:00:00Z/2026-11-22T00:00:00Z, as printed by the audit (required)');
   cmd
     .option('--no-wait', 'start it and return')
     .option('--json', 'print the result as JSON')
@@ -128,7 +140,7 @@ program
   .command('demo')
   .description('start a local Temporal dev server, Postgres and embedded chDB with a synthetic trade feed, run one offload into a local warehouse, print the result')
   .option('--dir <path>', 'working directory for the demo stack', '.coldtier/demo')
-  .addOption(new Option('--rows <n>', 'rows of synthetic trades for binance (kraken and coinbase get fewer)').default(200_000).argParser((v) => Number(v)))
+  .addOption(new Option('--rows <n>', 'rows of synthetic trades for binance (kraken and coinbase get fewer)').default(200_000).argParser(num))
   .option('--keep', 'keep the stack (and the Web UI) running until Ctrl-C')
   .action(async (o: { dir: string; rows: number; keep?: boolean }) => {
     const { runDemo } = await import('../demo');

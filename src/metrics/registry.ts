@@ -44,6 +44,31 @@ new Gauge({
     for (const [table, seconds] of await lagSource()) this.set({ table }, seconds);
   },
 });
+const stageRuns = new Counter({
+  name: 'coldtier_maintenance_stage_runs_total',
+  help: 'Maintenance stage activity attempts per stage and table by result (ok | failed | busy: the table lock was held, retried)',
+  labelNames: ['stage', 'table', 'result'],
+  registers: [registry],
+});
+const stageDuration = new Histogram({
+  name: 'coldtier_maintenance_stage_duration_seconds',
+  help: 'Duration of a successful maintenance stage activity (compact, expire, orphans, audit, …) for one table',
+  labelNames: ['stage', 'table'],
+  buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+  registers: [registry],
+});
+const stageFiles = new Counter({
+  name: 'coldtier_maintenance_files_total',
+  help: 'Files a maintenance stage changed: compact rewrote, expire and orphans deleted (dry runs not counted)',
+  labelNames: ['stage', 'table'],
+  registers: [registry],
+});
+const stageBytes = new Counter({
+  name: 'coldtier_maintenance_bytes_total',
+  help: 'Bytes a maintenance stage changed: compact rewrote, orphans deleted (dry runs not counted)',
+  labelNames: ['stage', 'table'],
+  registers: [registry],
+});
 const audit = new Gauge({ name: 'coldtier_audit_status', help: 'Latest audit status per table: 1 for the current status, 0 for the others', labelNames: ['table', 'status'], registers: [registry] });
 
 /** Every metric coldtier exports (without the _bucket/_sum/_count series of the histogram). */
@@ -57,7 +82,14 @@ export const METRIC_NAMES: readonly string[] = [
   'coldtier_watermark_timestamp_seconds',
   'coldtier_watermark_lag_seconds',
   'coldtier_audit_status',
+  'coldtier_maintenance_stage_runs_total',
+  'coldtier_maintenance_stage_duration_seconds',
+  'coldtier_maintenance_files_total',
+  'coldtier_maintenance_bytes_total',
 ];
+
+/** A failure that is not one: another activity holds the table lock, and the attempt is retried (TableBusyError). */
+const busy = (err: unknown) => err instanceof Error && err.name === 'TableBusyError';
 
 export interface OffloadFinished {
   table: string;
@@ -81,6 +113,7 @@ export const metrics = {
       bytes.labels(table).inc(0);
       runs.labels(table, 'ok').inc(0);
       runs.labels(table, 'failed').inc(0);
+      runs.labels(table, 'busy').inc(0);
     }
   },
   /** One commit (Iceberg snapshot + watermark advance) of `rows` rows in files of `bytes` bytes. */
@@ -96,9 +129,23 @@ export const metrics = {
     files.labels(e.table).set(e.files);
     if (e.watermarkTs) watermarkTs.labels(e.table).set(e.watermarkTs.getTime() / 1000);
   },
-  /** An offload activity attempt for `table` failed (it may be retried). */
-  offloadFailed(table: string): void {
-    runs.labels(table, 'failed').inc();
+  /**
+   * An offload activity attempt for `table` failed (it may be retried). A busy table (another activity holds its
+   * lock) counts as result="busy", not "failed": it is waiting, and ColdtierOffloadFailing must not fire for it.
+   */
+  offloadFailed(table: string, err?: unknown): void {
+    runs.labels(table, busy(err) ? 'busy' : 'failed').inc();
+  },
+  /** A maintenance stage activity for `table` finished: its duration and what it changed. */
+  stageFinished(e: { stage: string; table: string; seconds: number; files: number; bytes: number }): void {
+    stageRuns.labels(e.stage, e.table, 'ok').inc();
+    stageDuration.labels(e.stage, e.table).observe(e.seconds);
+    stageFiles.labels(e.stage, e.table).inc(e.files);
+    stageBytes.labels(e.stage, e.table).inc(e.bytes);
+  },
+  /** A maintenance stage attempt failed (busy: the table lock was held; it is retried). */
+  stageFailed(stage: string, table: string, err: unknown): void {
+    stageRuns.labels(stage, table, busy(err) ? 'busy' : 'failed').inc();
   },
   /** Where the lag metric comes from: the worker measures it with the services it already holds. */
   measureLag(source: () => Promise<Map<string, number>>): void {

@@ -30,7 +30,7 @@ export async function offloadTable(deps: ActivityDeps, input: OffloadTableInput)
   try {
     return await withTableLock(deps.settings.databaseUrl, id, (guard) => offloadLocked(deps, cfg, id, guard, input));
   } catch (err) {
-    metrics.offloadFailed(cfg.name);
+    metrics.offloadFailed(cfg.name, err);
     throw err;
   }
 }
