@@ -5,11 +5,10 @@ import { startChdbGateway } from './clickhouse/chdb-gateway';
 import { writeDemoEnv } from './devstack/demo-env';
 import { startStack } from './devstack';
 import { isPortFree } from './devstack/ports';
-import { openClickHouse } from './clickhouse/client';
 import { loadSettings, type Settings } from './config/settings';
-import { createBronzeTable, createSilverAndGold, EXCHANGES, insertTrades } from './feed/synthetic';
 import { createWorker, openServices } from './worker';
 import { startOffload } from './cli/offload';
+import { generateFeed } from './cli/feed';
 import { collectStatus, formatStatus } from './cli/status';
 import { installLogging } from './logging';
 
@@ -63,7 +62,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     for (const t of settings.tables) t.lateDataBufferSeconds = 0;
     // The same registry for the CLI in a second shell (COLDTIER_CONFIG in the env file).
     writeFileSync(configPath, stringify({ tables: settings.tables }));
-    await generateFeed(settings, o.rows, log);
+    const sizes = await generateFeed(settings, o.rows);
+    log(`generated ${Object.entries(sizes).map(([k, v]) => `${v} ${k}`).join(', ')} trades in chDB`);
 
     const services = await openServices(settings);
     try {
@@ -106,20 +106,4 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     await stack.stop();
   }
   if (o.keep) log('stopped');
-}
-
-/** Creates the bronze feeds, silver and the gold views in chDB, and two days of synthetic trades. */
-async function generateFeed(settings: Settings, rows: number, log: (m: string) => void): Promise<void> {
-  const ch = await openClickHouse(settings.clickhouse);
-  try {
-    const sizes = { binance: rows, kraken: Math.ceil(rows / 10), coinbase: Math.ceil(rows / 4) };
-    for (const ex of EXCHANGES) await createBronzeTable(ch, `bronze_trades_${ex}`);
-    // silver is fed from bronze by materialized views, so create it before inserting; gold views roll silver up.
-    await createSilverAndGold(ch);
-    // Two days of event time, so the gold windows up to the daily one have closed.
-    for (const ex of EXCHANGES) await insertTrades(ch, `bronze_trades_${ex}`, { rows: sizes[ex], exchange: ex, spreadSeconds: 2 * 86_400 });
-    log(`generated ${Object.entries(sizes).map(([k, v]) => `${v} ${k}`).join(', ')} trades in chDB`);
-  } finally {
-    await ch.close();
-  }
 }

@@ -137,6 +137,16 @@ for (const [name, reason, what] of [
 }
 
 program
+  .command('feed')
+  .description('create the ClickHouse source tables of the default registry (bronze feeds, silver, gold views) if missing, and insert synthetic trades')
+  .addOption(new Option('--rows <n>', 'trades for binance (kraken gets a tenth, coinbase a quarter); 0 creates the tables only').default(10_000).argParser(num))
+  .action(async (o: { rows: number }) => {
+    const { generateFeed } = await import('./feed');
+    const sizes = await generateFeed(settings(), o.rows);
+    console.log(`feed: source tables ready; inserted ${Object.entries(sizes).map(([k, v]) => `${v} ${k}`).join(', ')} trades`);
+  });
+
+program
   .command('demo')
   .description('start a local Temporal dev server, Postgres and embedded chDB with a synthetic trade feed, run one offload into a local warehouse, print the result')
   .option('--dir <path>', 'working directory for the demo stack', '.coldtier/demo')
