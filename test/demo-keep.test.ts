@@ -64,6 +64,11 @@ test('npm run demo -- --keep stays up with a worker; its env file serves a secon
     for (const r of rows) assert.equal(r.error, undefined, `${r.table}: ${r.error}`);
     assert.equal(rows.find((r) => r.table === 'bronze_trades_binance')?.rows, 1000);
 
+    // The chDB data directory itself is the demo's: opening it directly says so, and names the gateway instead.
+    const direct = spawnSync(process.execPath, [BIN, 'status'], { env: { ...env, CLICKHOUSE_URL: `chdb://${dir}/chdb` }, encoding: 'utf8', timeout: 180_000 });
+    assert.equal(direct.status, 1);
+    assert.match(direct.stderr, /^coldtier: cannot open the embedded ClickHouse \(chDB\) at \S+ .*most likely open in another process.*set CLICKHOUSE_URL to that process's HTTP gateway/m);
+
     // Schedules applied from the second process run on the demo's worker.
     const applied = cli('schedules', 'apply');
     assert.equal(applied.status, 0, applied.stderr);
