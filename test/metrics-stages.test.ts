@@ -9,9 +9,11 @@ import { registry } from '../src/metrics/registry';
 import { openServices } from '../src/worker';
 import { bronzeTable, makeTestEnv } from './helpers/coldtier';
 
+/** A counter's value, or a histogram's observation count, for the series with these labels. */
 async function sample(name: string, labels: Record<string, string>): Promise<number> {
-  const { values } = await registry.getSingleMetric(name)!.get();
-  return values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x) && (!('le' in v.labels) || v.labels.le === '+Inf')).reduce((a, v) => a + v.value, 0);
+  const { type, values } = await registry.getSingleMetric(name)!.get();
+  const series = values.filter((v) => (String(type) !== 'histogram' || (v as { metricName?: string }).metricName === `${name}_count`) && Object.entries(labels).every(([k, x]) => v.labels[k] === x));
+  return series.reduce((a, v) => a + v.value, 0);
 }
 
 test('maintenance stages record duration, files, bytes and result; TableBusyError counts as busy, not failed', async () => {
