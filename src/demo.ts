@@ -1,12 +1,14 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { startChdbGateway } from './clickhouse/chdb-gateway';
+import { writeDemoEnv } from './devstack/demo-env';
 import { startStack } from './devstack';
 import { isPortFree } from './devstack/ports';
-import { openClickHouse } from './clickhouse/client';
 import { loadSettings, type Settings } from './config/settings';
-import { createBronzeTable, createSilverAndGold, EXCHANGES, insertTrades } from './feed/synthetic';
 import { createWorker, openServices } from './worker';
 import { startOffload } from './cli/offload';
+import { generateFeed } from './cli/feed';
 import { collectStatus, formatStatus } from './cli/status';
 import { installLogging } from './logging';
 
@@ -23,7 +25,9 @@ const UI_PORT = 8233;
 /**
  * The embedded default, end to end with no configuration: real Temporal dev server (Web UI on 8233, or on a free port
  * when 8233 is taken — the address printed at the end is the real one), real Postgres,
- * embedded chDB with a synthetic feed, a local file warehouse, the worker in this process, one offload.
+ * embedded chDB (behind its HTTP gateway) with a synthetic feed, a local file warehouse, the worker in this process,
+ * one offload. With keep, the worker and the stack stay up until SIGINT/SIGTERM, and `<dir>/env` holds the settings
+ * for a second shell.
  */
 export async function runDemo(o: DemoOptions): Promise<void> {
   const dir = resolve(o.dir);
@@ -39,53 +43,67 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     else log(`port ${port} is taken: the ${what} gets a free port instead`);
   }
   const stack = await startStack({ dir: `${dir}/stack`, temporal, postgres: true, log });
+  // The CLI, the worker and a second shell share the embedded ClickHouse through this HTTP gateway: chDB itself
+  // allows one process per data directory.
+  const gateway = await startChdbGateway({ path: `${dir}/chdb` }).catch(async (err: unknown) => {
+    await stack.stop();
+    throw err;
+  });
   try {
-    const settings: Settings = loadSettings({
-      env: {
-        TEMPORAL_ADDRESS: stack.temporal!.address,
-        DATABASE_URL: stack.postgres!.url,
-        CLICKHOUSE_URL: `chdb://${dir}/chdb`,
-        ICEBERG_WAREHOUSE: `file://${dir}/warehouse`,
-      },
-      configPath: undefined,
-      cwd: dir,
-    });
+    const env = {
+      TEMPORAL_ADDRESS: stack.temporal!.address,
+      DATABASE_URL: stack.postgres!.url,
+      CLICKHOUSE_URL: gateway.url,
+      ICEBERG_WAREHOUSE: `file://${dir}/warehouse`,
+    };
+    const settings: Settings = loadSettings({ env, configPath: undefined, cwd: dir });
+    const configPath = `${dir}/coldtier.config.yaml`;
     // Rows are inserted before the offload starts, so the late-data buffer is not needed here.
     for (const t of settings.tables) t.lateDataBufferSeconds = 0;
-
-    const ch = await openClickHouse(settings.clickhouse);
-    const sizes = { binance: o.rows, kraken: Math.ceil(o.rows / 10), coinbase: Math.ceil(o.rows / 4) };
-    for (const ex of EXCHANGES) await createBronzeTable(ch, `bronze_trades_${ex}`);
-    // silver is fed from bronze by materialized views, so create it before inserting; gold views roll silver up.
-    await createSilverAndGold(ch);
-    // Two days of event time, so the gold windows up to the daily one have closed.
-    for (const ex of EXCHANGES) await insertTrades(ch, `bronze_trades_${ex}`, { rows: sizes[ex], exchange: ex, spreadSeconds: 2 * 86_400 });
-    await ch.close();
+    // The same registry for the CLI in a second shell (COLDTIER_CONFIG in the env file).
+    writeFileSync(configPath, stringify({ tables: settings.tables }));
+    const sizes = await generateFeed(settings, o.rows);
     log(`generated ${Object.entries(sizes).map(([k, v]) => `${v} ${k}`).join(', ')} trades in chDB`);
 
     const services = await openServices(settings);
     try {
       const worker = await createWorker(settings, { services, identity: 'coldtier-demo' });
+      // With --keep the worker runs until Ctrl-C (it is what keeps the process, and applied schedules, alive);
+      // without, only for the one offload.
+      const running = o.keep ? worker.run() : null;
       const workflowId = `coldtier-offload-demo-${Date.now()}`;
-      const result = await worker.runUntil(startOffload(settings, { wait: true, workflowId }));
+      const offload = startOffload(settings, { wait: true, workflowId });
+      const result = running ? await Promise.race([offload, running.then(() => null)]) : await worker.runUntil(offload);
       if (result?.status !== 'ok') process.exitCode = 1;
       console.log(`\n${formatStatus(await collectStatus(settings, services))}\n`);
       console.log(`Temporal Web UI:  ${stack.temporal!.uiUrl}/namespaces/default/workflows/${workflowId}`);
       console.log(`Iceberg tables:   ${dir}/warehouse/${settings.catalog.namespace}/ (catalog "${settings.catalog.name}" in ${stack.postgres!.url.replace(/:[^:@/]*@/, ':***@')})`);
       console.log(`Read them:        SELECT count() FROM icebergLocal('${dir}/warehouse/${settings.catalog.namespace}/bronze_trades_binance')  -- chDB / clickhouse-local`);
-      if (o.keep) {
-        console.log('\nthe stack keeps running; press Ctrl-C to stop');
-        await new Promise<void>((res) => {
-          process.once('SIGINT', res);
-          process.once('SIGTERM', res);
+      if (running) {
+        const envFile = join(dir, 'env');
+        writeDemoEnv(envFile, { ...env, COLDTIER_CONFIG: configPath });
+        console.log(`\nFrom another shell:  source ${envFile}`);
+        console.log('  then any command, e.g.  npx coldtier status   npx coldtier schedules apply   npx coldtier offload --wait');
+        console.log(`the stack and a worker on task queue ${settings.temporal.taskQueue} keep running; press Ctrl-C to stop`);
+        const signalled = new Promise<NodeJS.Signals>((res) => {
+          process.once('SIGINT', () => res('SIGINT'));
+          process.once('SIGTERM', () => res('SIGTERM'));
         });
+        await Promise.race([signalled, running]);
+        log('stopping the worker, Temporal and Postgres ...');
+        // The Temporal runtime shuts its workers down on SIGINT/SIGTERM by itself; shut down only if it has not.
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch((err: unknown) => log(`worker: ${(err as Error).message}`));
+        rmSync(envFile, { force: true });
       } else {
-        console.log('\n(run `npm run demo -- --keep` to keep the Web UI up after the run)');
+        console.log('\n(run `npm run demo -- --keep` to keep the stack, a worker and the Web UI up, for a second shell)');
       }
     } finally {
       await services.close();
     }
   } finally {
+    await gateway.close();
     await stack.stop();
   }
+  if (o.keep) log('stopped');
 }

@@ -55,8 +55,9 @@ test('coldtier worker + offload --wait print the result; status --json shows the
     const out = cli(['offload', '--wait'], vars);
     assert.equal(out.code, 0, out.stderr);
     assert.match(out.stdout, /started offload workflow coldtier-offload-manual-/);
-    assert.match(out.stdout, new RegExp(`${table}\\s+committed\\s+1234\\s+\\d+\\s+\\d+\\s+\\d+`));
-    assert.match(out.stdout, /ok: 1234 rows/);
+    // Numbers grouped and right-aligned, the watermark time in UTC with the zone.
+    assert.match(out.stdout, new RegExp(`${table}\\s+committed\\s+1,234\\s+\\d+\\s+[\\d,]+\\s+\\d+\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d+ UTC #1234`));
+    assert.match(out.stdout, /ok: 1,234 rows/);
   } finally {
     worker.kill('SIGTERM');
     await new Promise((r) => worker.once('exit', r));
@@ -85,6 +86,15 @@ test('bad input gets a one-line error naming the setting, never a bare stack tra
   assert.match(pg.stderr, /^coldtier: cannot reach Postgres at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db .*check DATABASE_URL/m);
   assert.doesNotMatch(pg.stderr, /hunter2|\n\s+at /);
 
+  // A server that answers but refuses the login is told apart from one that cannot be reached.
+  const pgAuth = cli(['status'], { ...vars, DATABASE_URL: vars.DATABASE_URL!.replace(/\/\/[^@]*@/, '//nosuchuser:wrong@') });
+  assert.equal(pgAuth.code, 1);
+  assert.match(pgAuth.stderr, /^coldtier: Postgres at postgres:\/\/nosuchuser:\*\*\*@\S+ refused the credentials \(.*\); check the user and password in DATABASE_URL$/m);
+  assert.doesNotMatch(pgAuth.stderr, /cannot reach|wrong/);
+  const s3Auth = cli(['status'], { ...vars, ICEBERG_WAREHOUSE: env.settings.warehouse.replace('file://', 's3://coldtier/x'), AWS_ACCESS_KEY_ID: 'nosuchkey', AWS_SECRET_ACCESS_KEY: 'nosuchsecret' });
+  assert.equal(s3Auth.code, 1);
+  assert.match(s3Auth.stderr, /^coldtier: S3 at s3:\/\/\S+ refused the credentials \(.*\); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY$/m);
+
   const temporal = cli(['offload'], { ...vars, TEMPORAL_ADDRESS: '127.0.0.1:1' });
   assert.equal(temporal.code, 1);
   assert.match(temporal.stderr, /^coldtier: cannot reach Temporal at 127\.0\.0\.1:1 .*check TEMPORAL_ADDRESS/m);
@@ -97,9 +107,9 @@ test('bad input gets a one-line error naming the setting, never a bare stack tra
   assert.equal(s3.code, 1);
   assert.match(s3.stderr, /^coldtier: cannot reach S3 at s3:\/\/coldtier-nowhere\/x .*check ICEBERG_WAREHOUSE/m);
 
-  // A missing source table: status reports it per table, naming the table and the fix.
+  // A missing source table: status reports it per table, naming the table and the fix, and exits 2.
   const missing = cli(['status', '--json'], vars);
-  assert.equal(missing.code, 0, missing.stderr);
+  assert.equal(missing.code, 2, missing.stderr);
   const rows = JSON.parse(missing.stdout) as { error?: string }[];
   assert.match(rows[0]!.error ?? '', /clickhouse source default\.bronze_trades_e\w+ of table bronze_trades_e\w+ does not exist; create it, or fix "source"/);
 });
@@ -120,9 +130,17 @@ test('offload --wait of a table whose source is missing: a one-line error naming
     assert.equal(out.stderr.trim().split('\n').length, 1, `one line: ${out.stderr}`);
     assert.match(out.stderr.trim(), new RegExp(`^coldtier: offload coldtier-offload-manual-\\S+: every table failed: ${table}: ${reason}$`));
     assert.doesNotMatch(out.stderr, /Workflow execution failed|\n\s+at /);
-    // The per-table result is printed as for a partial run.
-    assert.match(out.stdout, new RegExp(`^${table}\\s+failed\\s+0\\s+0\\s+0\\s+-\\s+-\\s+\\S+ ms\\s+${reason}$`, 'm'));
+    // The per-table result is printed as for a partial run: the reason shortened in the table, complete below it.
+    assert.match(out.stdout, new RegExp(`^${table}\\s+failed\\s+0\\s+0\\s+0\\s+-\\s+-\\s+\\S+ ms\\s+clickhouse source default\\.${table} of table .{10,}…$`, 'm'));
+    assert.match(out.stdout, new RegExp(`^${table}: ${reason}$`, 'm'));
     assert.match(out.stdout, /^failed: 0 rows in /m);
+
+    // Without --wait, --json prints the workflow id (and nothing else) as JSON.
+    const started = cli(['offload', '--json', '--tables', table], vars);
+    assert.equal(started.code, 0, started.stderr);
+    const id = JSON.parse(started.stdout) as { workflowId: string; runId: string; taskQueue: string };
+    assert.match(id.workflowId, /^coldtier-offload-manual-/);
+    assert.equal(id.taskQueue, env.settings.temporal.taskQueue);
 
     const json = cli(['offload', '--wait', '--json', '--tables', table], vars);
     assert.equal(json.code, 2, json.stderr);

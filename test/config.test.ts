@@ -86,7 +86,7 @@ test('config file tables: unknown keys, SQL in identifiers, duplicates and unkno
     assert.match(err.message, /^ {2}- tables\[1\] \(a\)\.source: must be table or database\.table$/m);
     assert.match(err.message, /^ {2}- tables\[1\] \(a\)\.name: duplicate Iceberg table cold\.a$/m);
     assert.match(err.message, /^ {2}- tables\[1\] \(a\)\.dependsOn: table a depends on unknown table zz$/m);
-    assert.match(err.message, /^ {2}- tables\[2\] \(c\): Unrecognized key: "retention"$/m);
+    assert.match(err.message, /^ {2}- tables\[2\] \(c\): Unrecognized key: "retention"; known keys: name, source, layer, /m);
     assert.match(err.message, /^ {2}- tables\[2\] \(c\)\.partitionBy\[0\]\.transform: must be identity, year/m);
     // A name that is itself invalid is not echoed as the table's name.
     assert.match(err.message, /^ {2}- tables\[3\]\.name: must be a plain identifier/m);
@@ -110,4 +110,18 @@ test('an explicit config file that does not exist is an error; secrets never app
 test('unknown table names list the known ones', () => {
   const s = loadSettings({ env: base, cwd: dir });
   assert.throws(() => tableConfig(s, 'bronze_trades_ftx'), /unknown table "bronze_trades_ftx"; known tables: bronze_trades_binance, bronze_trades_kraken, bronze_trades_coinbase, silver_trades, gold_ohlcv_1m/);
+});
+
+test('a config key typo gets a did-you-mean naming the key it most likely meant', () => {
+  const file = join(dir, 'typo.yaml');
+  writeFileSync(file, 'temporal:\n  adress: temporal:7233\ntables:\n  - name: a\n    source: a\n    layer: bronze\n    sortby: [symbol]\nwarehose: file:///tmp/wh\n');
+  assert.throws(
+    () => loadSettings({ env: base, configPath: file, cwd: dir }),
+    (err: Error) => {
+      assert.match(err.message, /^ {2}- temporal: Unrecognized key: "adress"; did you mean "address" for "adress"\?$/m);
+      assert.match(err.message, /^ {2}- tables\[0\] \(a\): Unrecognized key: "sortby"; did you mean "sortBy" for "sortby"\?$/m);
+      assert.match(err.message, /^ {2}- \(root\): Unrecognized key: "warehose"; did you mean "warehouse" for "warehose"\?$/m);
+      return true;
+    },
+  );
 });

@@ -60,13 +60,13 @@ test('the demo runs end to end: exit 0, committed bronze rows, the Web UI addres
   // Per-table result of the offload: committed, with the rows generated.
   const snapshots: Record<string, string> = {};
   for (const [table, rows] of Object.entries(BRONZE)) {
-    const m = new RegExp(`^${table}\\s+committed\\s+(\\d+)\\s+(\\d+)\\s+\\d+\\s+(\\d+)\\s`, 'm').exec(out);
+    const m = new RegExp(`^${table}\\s+committed\\s+([\\d,]+)\\s+(\\d+)\\s+[\\d,]+\\s+(\\d+)\\s`, 'm').exec(out);
     assert.ok(m, `${table} is committed in the printed result:\n${out}`);
-    assert.equal(Number(m[1]), rows, `${table} rows`);
+    assert.equal(Number(m[1]!.replace(/,/g, '')), rows, `${table} rows`);
     assert.ok(Number(m[2]) > 0, `${table} files`);
     snapshots[table] = m[3]!;
   }
-  assert.match(out, /^ok: \d+ rows in /m);
+  assert.match(out, /^ok: [\d,]+ rows in /m);
   assert.doesNotMatch(out, /\b(failed|skipped)\b/);
 
   // Where to look: a real Web UI address (not 8233, which this test holds) for this run, and the warehouse.

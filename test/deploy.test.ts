@@ -3,7 +3,7 @@
 // environment variables the config loader reads). No Docker needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ENV_VARS } from '../src/config/settings';
@@ -139,7 +139,7 @@ test('temporal-docker-compose.yml: pinned images, ports, healthchecks, one-shot 
 
   // Every coldtier container sets only variables the config loader reads (a typo would be silently ignored).
   const coldtier = Object.entries(services).filter(([, s]) => cmd(s).includes('bin/coldtier.mjs'));
-  assert.deepEqual(coldtier.map(([n]) => n).sort(), ['coldtier-catalog', 'coldtier-first-offload', 'coldtier-schedules', 'coldtier-worker']);
+  assert.deepEqual(coldtier.map(([n]) => n).sort(), ['coldtier-catalog', 'coldtier-feed', 'coldtier-first-offload', 'coldtier-schedules', 'coldtier-worker']);
   for (const [name, s] of coldtier) {
     for (const key of Object.keys(s.environment ?? {})) assert.ok((ENV_VARS as readonly string[]).includes(key), `${name} sets ${key}, which the config loader does not read`);
     assert.ok(s.environment?.TEMPORAL_ADDRESS && s.environment.DATABASE_URL, `${name} has the connection settings`);
@@ -154,4 +154,35 @@ test('temporal-docker-compose.yml: pinned images, ports, healthchecks, one-shot 
   const prom = parse(read('deploy/prometheus/prometheus.yml')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
   assert.deepEqual(prom.scrape_configs[0]!.static_configs[0]!.targets, ['coldtier-worker:9464']);
   assert.deepEqual(prom.scrape_configs.map((c) => c.static_configs[0]!.targets[0]), ['coldtier-worker:9464', 'coldtier-catalog:9465']);
+
+  // One install step: only coldtier-install runs npm, into a volume, and every coldtier service waits for it.
+  const npm = Object.entries(services).filter(([, s]) => /\bnpm\b/.test(cmd(s)));
+  assert.deepEqual(npm.map(([n]) => n), ['coldtier-install']);
+  assert.equal(cmd(services['coldtier-install']!), 'npm ci --omit=dev --no-audit --no-fund');
+  const waitsForInstall = (n: string, seen = new Set<string>()): boolean =>
+    !seen.has(n) && Object.keys(services[n]!.depends_on ?? {}).some((d) => d === 'coldtier-install' || waitsForInstall(d, seen.add(n)));
+  for (const [name] of coldtier) {
+    assert.ok(waitsForInstall(name), `${name} waits for coldtier-install`);
+    assert.ok(services[name]!.volumes?.includes('coldtier-node-modules:/app/node_modules'), `${name} uses the installed node_modules`);
+  }
+  // The first offload has rows: the feed creates the source tables first.
+  assert.equal(services['coldtier-first-offload']!.depends_on?.['coldtier-feed']?.condition, 'service_completed_successfully');
+  // Health checks with tools the images ship (recent MinIO images have no curl).
+  assert.deepEqual(services.minio!.healthcheck!.test, ['CMD', 'mc', 'ready', 'local']);
+  for (const [name, s] of Object.entries(services)) assert.doesNotMatch((s.healthcheck?.test ?? []).join(' '), /\b(curl|tctl)\b/, `${name}'s healthcheck`);
+
+  // The commands the coldtier services run are the commands the tests run, argument for argument.
+  const tests = readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts')).map((f) => read(`test/${f}`)).join('\n');
+  for (const [name, s] of coldtier) {
+    const args = cmd(s).replace(/^node bin\/coldtier\.mjs /, '').split(' ');
+    // Numbers (ports, row counts) may differ; the subcommand and its flags may not.
+    const pattern = new RegExp(args.map((a) => (/^\d+$/.test(a) ? "[^,\\])]+" : `'${a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`)).join(',\\s*'));
+    assert.match(tests, pattern, `${name} runs coldtier ${args.join(' ')}; no test runs it`);
+  }
+
+  // Every variable the file requires is in the README.
+  const readme = read('README.md');
+  const required = [...new Set([...read('temporal-docker-compose.yml').matchAll(/\$\{(\w+):\?/g)].map((m) => m[1]!))].sort();
+  assert.deepEqual(required, ['CLICKHOUSE_PASSWORD', 'GRAFANA_ADMIN_PASSWORD', 'MINIO_ROOT_PASSWORD', 'MINIO_ROOT_USER', 'POSTGRES_PASSWORD']);
+  for (const v of required) assert.match(readme, new RegExp(`\`${v}\``), `README names ${v}`);
 });

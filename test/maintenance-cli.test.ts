@@ -58,9 +58,26 @@ test('coldtier maintain --wait prints the per-table result; repair --window clos
     const failed = cli(['maintain', '--stages', 'audit', ...audit], vars);
     assert.equal(failed.code, 1, failed.stderr);
     assert.match(failed.stdout, /^started maintenance workflow coldtier-maintenance-manual-/m);
-    assert.match(failed.stdout, new RegExp(`^audit window ${new Date(Date.parse(windowEnd) - 48 * HOUR).toISOString()} → ${windowEnd}$`, 'm'));
-    assert.match(failed.stdout, new RegExp(`^${gapped}\\s+-\\s+-\\s+-\\s+-\\s+0\\s+missing_data \\(600/1000\\)\\s+hours with fewer rows in Iceberg: ${new Date(gapHour).toISOString()} \\(0/400\\)`, 'm'));
+    const utc = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+    assert.match(failed.stdout, new RegExp(`^audit window ${utc(Date.parse(windowEnd) - 48 * HOUR)} → ${utc(Date.parse(windowEnd))}$`, 'm'));
+    // The table row says failed, as its audit does (not ok), and the run says failed, as the workflow did.
+    assert.match(failed.stdout, new RegExp(`^${gapped}\\s+failed\\s+-\\s+-\\s+-\\s+-\\s+0\\s+missing_data \\(600/1,000\\)\\s+hours with fewer rows in Iceberg: ${new Date(gapHour).toISOString()} \\(0/400\\)`, 'm'));
+    assert.match(failed.stdout, /^failed in /m);
     assert.match(failed.stderr, new RegExp(`^coldtier: maintenance audit of .* failed: ${gapped}: missing_data`, 'm'));
+
+    // The same with --json: stdout is the report alone, and it says failed too (issue 17).
+    const failedJson = cli(['maintain', '--stages', 'audit', ...audit, '--json'], vars);
+    assert.equal(failedJson.code, 1, failedJson.stderr);
+    const report = JSON.parse(failedJson.stdout) as { status: string; error: string; workflowId: string; tables: { table: string; status: string; audit: { status: string } }[] };
+    assert.equal(report.status, 'failed');
+    assert.match(report.error, new RegExp(`${gapped}: missing_data`));
+    assert.match(report.workflowId, /^coldtier-maintenance-manual-/);
+    assert.deepEqual(report.tables.map((t) => [t.table, t.status, t.audit.status]), [[gapped, 'failed', 'missing_data']]);
+
+    // Without --wait, --json prints the workflow id as JSON.
+    const started = cli(['maintain', '--stages', 'audit', '--tables', gapped, '--json'], vars);
+    assert.equal(started.code, 0, started.stderr);
+    assert.match((JSON.parse(started.stdout) as { workflowId: string }).workflowId, /^coldtier-maintenance-manual-/);
     const [, table, window] = /fix with: coldtier repair --table (\S+) --window (\S+)/.exec(failed.stdout) ?? [];
     assert.equal(table, gapped);
 
@@ -74,10 +91,10 @@ test('coldtier maintain --wait prints the per-table result; repair --window clos
     // Compact, expire and audit: files before → after, bytes, snapshots expired, files deleted, audit status.
     const ok = cli(['maintain', '--stages', 'compact,expire,audit', '--snapshot-max-age-hours', '0', ...audit], vars);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /^table\s+files\s+bytes\s+manifests\s+snapshots expired\s+files deleted\s+audit \(iceberg\/clickhouse\)\s+note$/m);
-    const row = new RegExp(`^${gapped}\\s+(\\d+) → (\\d+)\\s+(\\d+) → (\\d+)\\s+-\\s+(\\d+)\\s+(\\d+)\\s+ok \\(1000/1000\\)$`, 'm').exec(ok.stdout);
+    assert.match(ok.stdout, /^table\s+status\s+files\s+bytes\s+manifests\s+snapshots expired\s+files deleted\s+audit \(iceberg\/clickhouse\)\s+note$/m);
+    const row = new RegExp(`^${gapped}\\s+ok\\s+(\\d+) → (\\d+)\\s+(\\S+ \\S+) → (\\S+ \\S+)\\s+-\\s+(\\d+)\\s+(\\d+)\\s+ok \\(1,000/1,000\\)$`, 'm').exec(ok.stdout);
     assert.ok(row, ok.stdout);
-    const [filesBefore, filesAfter, , , expired, deleted] = row.slice(1).map(Number) as number[];
+    const [filesBefore, filesAfter, , , expired, deleted] = row.slice(1).map((c) => Number(c)) as number[];
     assert.ok(filesBefore! >= 7 && filesAfter! < filesBefore!, `files ${filesBefore} → ${filesAfter}`);
     assert.equal(expired, 5, '6 appends + 1 repair + 1 replace, 3 kept');
     assert.ok(deleted! > 0);
@@ -86,7 +103,7 @@ test('coldtier maintain --wait prints the per-table result; repair --window clos
     // A table whose compaction fails: reported, the run is partial, and the exit code is 2.
     const partial = cli(['maintain', '--tables', broken, '--stages', 'compact', '--min-input-files', '2', '--wait'], vars);
     assert.equal(partial.code, 2, partial.stderr);
-    assert.match(partial.stdout, new RegExp(`^${broken}\\s+-\\s+-\\s+-\\s+-\\s+0\\s+-\\s+compact: .+`, 'm'));
+    assert.match(partial.stdout, new RegExp(`^${broken}\\s+failed\\s+-\\s+-\\s+-\\s+-\\s+0\\s+-\\s+compact: .+`, 'm'));
     assert.match(partial.stdout, /^partial in /m);
   } finally {
     await worker.kill('SIGTERM');

@@ -9,7 +9,7 @@ import type { OffloadWorkflowResult } from '../src/activities/types';
 import { readWatermark } from '../src/db/watermarks';
 import { findTool } from '../src/devstack/tools';
 import { createBronzeTable, insertTrades } from '../src/feed/synthetic';
-import { CATCHUP, MAINTENANCE_INPUT, scheduleIds } from '../src/schedules/definitions';
+import { CATCHUP, DESCRIPTIONS, MAINTENANCE_INPUT, scheduleIds } from '../src/schedules/definitions';
 import { connectClient } from '../src/temporal/connection';
 import { createWorker, openServices } from '../src/worker';
 import { COLDTIER_STATUS, COLDTIER_TABLES } from '../src/workflows/search-attributes';
@@ -84,6 +84,8 @@ test('schedules apply creates both schedules once; a second run changes nothing;
       paused: false,
     });
     assert.match(String(offload!.memo!.description), /^Every 15 minutes \(UTC\): offloadWorkflow copies/);
+    // The description is the schedule's own note too, which the Web UI shows as "Notes".
+    assert.deepEqual([offload!.state.note, maintenance!.state.note], [DESCRIPTIONS.offload, DESCRIPTIONS.maintenance]);
     assert.deepEqual(shape(maintenance!), {
       calendars: [{ minute: [{ start: 0, end: 0, step: 1 }], hour: [{ start: 2, end: 2, step: 1 }], comment: 'daily at 02:00 UTC' }],
       timezone: 'UTC',
@@ -108,7 +110,8 @@ test('schedules apply creates both schedules once; a second run changes nothing;
     assert.deepEqual(again.map((d) => d.info.lastUpdatedAt), [offload!.info.lastUpdatedAt, maintenance!.info.lastUpdatedAt]);
 
     // A changed setting (task queue) is updated in place; a paused schedule stays paused with its note.
-    const paused = coldtier(['schedules', 'pause', 'offload', '--prefix', prefix, '--note', 'warehouse migration OPS-12'], vars);
+    // By schedule id, as `schedules list` and the Web UI show it.
+    const paused = coldtier(['schedules', 'pause', ids.offload, '--prefix', prefix, '--note', 'warehouse migration OPS-12'], vars);
     assert.equal(paused.code, 0, paused.stderr);
     const moved = coldtier(['schedules', 'apply', '--prefix', prefix], { ...vars, TEMPORAL_TASK_QUEUE: `${env.settings.temporal.taskQueue}-b` });
     assert.match(moved.stdout, new RegExp(`${ids.offload}: updated \\(action\\)`));
@@ -130,11 +133,21 @@ test('schedules apply creates both schedules once; a second run changes nothing;
     assert.ok(!raw.schedule.state.paused);
     assert.match(raw.schedule.policies.overlapPolicy, /SKIP/);
 
+    // A trigger on a paused schedule runs (as Temporal does) but says the schedule is paused, and why.
+    assert.equal(coldtier(['schedules', 'pause', 'offload', '--prefix', prefix, '--note', 'ClickHouse upgrade'], vars).code, 0);
+    const triggered = coldtier(['schedules', 'trigger', ids.offload, '--prefix', prefix], vars);
+    assert.equal(triggered.code, 0, triggered.stderr);
+    assert.match(triggered.stdout, new RegExp(`^${ids.offload}: the schedule is paused \\(ClickHouse upgrade\\); this trigger runs anyway`, 'm'));
+    const run = /: started (\S+)/.exec(triggered.stdout)?.[1];
+    if (run) await client.workflow.getHandle(run).terminate('test: no worker on the moved task queue');
+
     const resumed = coldtier(['schedules', 'resume', 'all', '--prefix', prefix], vars);
     assert.equal(resumed.code, 0, resumed.stderr);
+    // Resumed without --note: the note is the schedule's description again, not the old pause reason.
+    assert.equal((await client.schedule.getHandle(ids.offload).describe()).state.note, DESCRIPTIONS.offload);
     const bad = coldtier(['schedules', 'pause', 'nightly', '--prefix', prefix, '--note', 'x'], vars);
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /unknown schedule "nightly": use offload, maintenance or all/);
+    assert.match(bad.stderr, new RegExp(`unknown schedule "nightly": use offload, maintenance, ${ids.offload}, ${ids.maintenance}, all`));
     const del = coldtier(['schedules', 'delete', 'all', '--prefix', prefix], vars);
     assert.equal(del.code, 0, del.stderr);
     assert.match(coldtier(['schedules', 'list', '--prefix', prefix], vars).stdout, /missing \(run coldtier schedules apply\)/);

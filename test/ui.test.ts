@@ -83,6 +83,42 @@ test('the Temporal Web UI shows both schedules and a completed scheduled offload
     await page.getByRole('tab', { name: 'User Metadata' }).or(page.getByText('User Metadata', { exact: true })).first().click();
     await inAnyFrame(page, `scheduled offload of all 1 tables (${ids.offload})`);
     await page.screenshot({ path: join(shots, 'workflow-metadata.png'), fullPage: true });
+
+    // The run's current details (a Markdown table per table) fits the page at 1440 px: no cell runs into the next
+    // (issue 17 saw "committed50000009"), nothing is cut off at the right edge. The UI reads current details with a
+    // query, which a worker answers (replaying the completed run): run one while the page asks.
+    interface Box { right: number; width: number; scroll: number; client: number; cells: number }
+    // Runs in the page (no DOM types here): the table that holds this run's table name and the watermark column.
+    const script = `(() => {
+      const t = [...document.querySelectorAll('table')].find((x) => x.innerText.includes(${JSON.stringify(table)}) && /watermark/.test(x.innerText));
+      if (!t) return null;
+      const r = t.getBoundingClientRect();
+      return { right: r.right, width: window.innerWidth, scroll: t.scrollWidth, client: t.clientWidth, cells: t.querySelectorAll('tbody td').length };
+    })()`;
+    const found: Box[] = [];
+    const answering = await createWorker(env.settings, { services });
+    await answering.runUntil(async () => {
+      await page.setViewportSize({ width: 1440, height: 1000 });
+      const deadline = Date.now() + 60_000;
+      while (!found.length && Date.now() < deadline) {
+        await page.goto(`${ns}/workflows/${encodeURIComponent(workflowId)}`, { waitUntil: 'domcontentloaded' });
+        await page.getByRole('tab', { name: 'User Metadata' }).or(page.getByText('User Metadata', { exact: true })).first().click();
+        const tryUntil = Date.now() + 10_000;
+        while (!found.length && Date.now() < tryUntil) {
+          for (const f of page.frames()) {
+            const m = (await f.evaluate(script).catch(() => null)) as Box | null;
+            if (m) found.push(m);
+          }
+          if (!found.length) await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+    });
+    await page.screenshot({ path: join(shots, 'workflow-details-1440.png'), fullPage: true });
+    const measured = found[0];
+    assert.ok(measured, 'the current details table is on the page');
+    assert.equal(measured.cells, 6, 'one row of six cells: table, status, rows, files, watermark, note');
+    assert.ok(measured.right <= measured.width, `the details table ends at ${measured.right} px, past the ${measured.width} px frame`);
+    assert.ok(measured.scroll <= measured.client + 1, `the details table overflows its box (${measured.scroll} > ${measured.client})`);
     await page.getByRole('tab', { name: 'Search Attributes' }).or(page.getByText('Search Attributes', { exact: true })).first().click();
     await page.getByText('ColdtierStatus').first().waitFor({ state: 'visible', timeout: 30_000 });
     await page.screenshot({ path: join(shots, 'workflow-search-attributes.png'), fullPage: true });

@@ -15,6 +15,7 @@ import { removeOrphans } from './maintenance/orphans';
 import { rewriteManifestsTable } from './maintenance/rewrite-manifests';
 import { commitRanges, writeRange } from './offload/fan-out';
 import { offloadTable } from './offload/offload';
+import { measuredStage } from './stage-metrics';
 import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, RewriteManifestsTableInput, WriteRangeInput } from './types';
 
 export type { ActivityDeps, TestHooks } from './deps';
@@ -62,11 +63,11 @@ export function createActivities(deps: ActivityDeps) {
     writeRange: permanent((input: WriteRangeInput) => writeRange(deps, input)),
     commitRanges: permanent((input: CommitRangesInput) => commitRanges(deps, input)),
     backfillTable: permanent((input: BackfillTableInput) => backfillTable(deps, input)),
-    compactTable: permanent((input: CompactTableInput) => compactTable(deps, input)),
-    rewriteManifestsTable: permanent((input: RewriteManifestsTableInput) => rewriteManifestsTable(deps, input)),
-    expireTable: permanent((input: ExpireTableInput) => expireTable(deps, input)),
-    removeOrphans: permanent((input: OrphansTableInput) => removeOrphans(deps, input)),
-    auditTable: permanent((input: AuditTableInput) => auditTable(deps, input)),
+    compactTable: permanent(measuredStage('compact', (input: CompactTableInput) => compactTable(deps, input))),
+    rewriteManifestsTable: permanent(measuredStage('rewrite-manifests', (input: RewriteManifestsTableInput) => rewriteManifestsTable(deps, input))),
+    expireTable: permanent(measuredStage('expire', (input: ExpireTableInput) => expireTable(deps, input))),
+    removeOrphans: permanent(measuredStage('orphans', (input: OrphansTableInput) => removeOrphans(deps, input))),
+    auditTable: permanent(measuredStage('audit', (input: AuditTableInput) => auditTable(deps, input))),
   };
 }
 

@@ -1,22 +1,36 @@
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { MAINTENANCE_INPUT } from '../schedules/definitions';
 import { loadSettings, type Settings } from '../config/settings';
 import { openServices, createWorker } from '../worker';
 import { collectStatus, formatStatus } from './status';
 import { startOffload } from './offload';
-import { parseStages, startBackfill, startMaintenance } from './maintain';
+import { maintenanceExitCode, parseStages, startBackfill, startMaintenance } from './maintain';
 import type { MaintenanceStage, MaintenanceWorkflowInput } from '../activities/types';
 import { installLogging } from '../logging';
 import { startMetricsServer } from '../metrics/server';
+import { metrics } from '../metrics/registry';
+import { allLags } from './lag';
 import { registerScheduleCommands } from './schedules';
 import { serveCatalog } from './catalog';
 
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('coldtier')
+  .version(version, '-V, --version', 'print the coldtier version')
   .description('Offloads trades from ClickHouse (hot tier) into Apache Iceberg tables (cold tier) with Temporal, and keeps them healthy.')
   .option('-c, --config <path>', 'config file (YAML/JSON); default ./coldtier.config.yaml or $COLDTIER_CONFIG')
   .showHelpAfterError('(run with --help for usage)');
 
 const settings = (): Settings => loadSettings(program.opts<{ config?: string }>().config ? { configPath: program.opts<{ config: string }>().config } : {});
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+/** A number option: "abc" is refused with the value named (commander would pass NaN on). */
+const num = (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`must be a number, got ${JSON.stringify(v)}`);
+  return n;
+};
+const d = MAINTENANCE_INPUT;
 const port = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 65_535) throw new InvalidArgumentError('must be a TCP port (1-65535)');
@@ -31,18 +45,19 @@ program
   .addOption(new Option('--catalog-port <n>', 'also serve the read-only Iceberg REST catalog on this port (see coldtier catalog)').argParser(port))
   .action(async (o: { identity?: string; metricsPort?: number; catalogPort?: number }) => {
     const s = settings();
-    const metrics = o.metricsPort === undefined ? undefined : await startMetricsServer({ port: o.metricsPort });
-    const log = installLogging('INFO', metrics ? { sdkMetricsBindAddress: metrics.sdkBindAddress } : {});
-    if (metrics) console.log(`coldtier worker metrics on ${metrics.url}`);
+    const server = o.metricsPort === undefined ? undefined : await startMetricsServer({ port: o.metricsPort });
+    const log = installLogging('INFO', server ? { sdkMetricsBindAddress: server.sdkBindAddress } : {});
+    if (server) console.log(`coldtier worker metrics on ${server.url}`);
     const catalog = o.catalogPort === undefined ? undefined : await serveCatalog(s, { port: o.catalogPort, log: (err, msg) => log.error({ err }, msg) });
     if (catalog) console.log(`coldtier Iceberg REST catalog on ${catalog.url}`);
     const services = await openServices(s);
     const worker = await createWorker(s, { services, ...(o.identity ? { identity: o.identity } : {}) });
+    if (server) metrics.measureLag(() => allLags(s, services.pool, services.ch, (table, err) => console.error(`coldtier: lag of ${table} not measured: ${(err as Error).message}`)));
     console.log(`coldtier worker polling task queue ${s.temporal.taskQueue} on ${s.temporal.address} (namespace ${s.temporal.namespace})`);
     try {
       await worker.run();
     } finally {
-      await Promise.all([services.close(), metrics?.close(), catalog?.closeAll()]);
+      await Promise.all([services.close(), server?.close(), catalog?.closeAll()]);
     }
   });
 
@@ -86,6 +101,8 @@ program
     try {
       const rows = await collectStatus(s, services);
       console.log(o.json ? JSON.stringify(rows, null, 2) : formatStatus(rows));
+      // A table whose status could not be read is something to look at: scripts and probes see it in the exit code.
+      if (rows.some((r) => r.error !== undefined)) process.exitCode = 2;
     } finally {
       await services.close();
     }
@@ -95,15 +112,15 @@ program
   .command('maintain')
   .description('start a maintenance run now: compact, expire snapshots, remove orphan files, audit')
   .option('--tables <a,b>', 'only these tables (default: all configured)', list)
-  .option('--stages <list>', 'stages in order, any of compact,rewrite-manifests,expire,orphans,audit', parseStages)
+  .option('--stages <list>', `stages in order (default ${d.stages.join(',')})`, parseStages)
   .option('--dry-run', 'report what would be done; write nothing (the audit still runs and logs)')
-  .option('--target-file-size-mb <n>', 'compaction target file size', Number)
-  .option('--min-input-files <n>', 'compact a partition only with at least this many small files', Number)
-  .option('--snapshot-max-age-hours <n>', 'expire snapshots older than this', Number)
-  .option('--snapshot-retain-last <n>', 'always keep this many newest snapshots', Number)
-  .option('--orphan-min-age-hours <n>', 'delete unreferenced files older than this (at least 24)', Number)
-  .option('--audit-window-hours <n>', 'audit the whole hours before the window end', Number)
-  .option('--audit-buffer-hours <n>', 'the window ends this many hours before now (default 2: late data, offload catching up)', Number)
+  .option('--target-file-size-mb <n>', `compaction target file size (default ${d.targetFileSizeMb})`, num)
+  .option('--min-input-files <n>', `compact a partition only with at least this many small files (default ${d.minInputFiles})`, num)
+  .option('--snapshot-max-age-hours <n>', `expire snapshots older than this (default ${d.snapshotMaxAgeHours})`, num)
+  .option('--snapshot-retain-last <n>', `always keep this many newest snapshots (default ${d.snapshotRetainLast})`, num)
+  .option('--orphan-min-age-hours <n>', `delete unreferenced files older than this (at least 24) (default ${d.orphanMinAgeHours})`, num)
+  .option('--audit-window-hours <n>', `audit the whole hours before the window end (default ${d.auditWindowHours})`, num)
+  .option('--audit-buffer-hours <n>', `the window ends this many hours before now (default ${d.auditBufferHours}: late data, offload catching up)`, num)
   .option('--audit-window-end <iso>', 'end of the audit window, truncated to the hour (default: now − --audit-buffer-hours)')
   .option('--wait', 'wait and print per table: files before/after, bytes, snapshots expired, files deleted, audit status')
   .option('--json', 'print the result as JSON (with --wait)')
@@ -121,17 +138,17 @@ program
     for (const [flag, value, ok, what] of checks) if (value !== undefined && !ok(value)) throw new Error(`${flag} ${value} is invalid: it must be ${what}`);
     const { wait, json, ...rest } = o;
     const input = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as MaintenanceWorkflowInput;
-    const result = await startMaintenance(settings(), input, { wait: Boolean(wait), json: Boolean(json) });
-    if (result && result.status !== 'ok') process.exitCode = 2;
+    const report = await startMaintenance(settings(), input, { wait: Boolean(wait), json: Boolean(json) });
+    if (report) process.exitCode = maintenanceExitCode(report);
   });
 
 for (const [name, reason, what] of [
   ['backfill', 'backfill', 're-offload an event-time window of one table; rows already in Iceberg are not added again'],
   ['repair', 'repair', 're-offload the hours an audit found missing (same as backfill, recorded as a repair)'],
 ] as const) {
-  const cmd = program.command(name).description(what).requiredOption('--table <name>', 'the table');
-  if (name === 'backfill') cmd.requiredOption('--from <iso>', 'window start (inclusive)').requiredOption('--to <iso>', 'window end (exclusive)');
-  else cmd.requiredOption('--window <from/to>', 'ISO window, e.g. 2026-11-21T00:00:00Z/2026-11-22T00:00:00Z (as printed by the audit)');
+  const cmd = program.command(name).description(what).requiredOption('--table <name>', 'the table (required)');
+  if (name === 'backfill') cmd.requiredOption('--from <iso>', 'window start, inclusive (required)').requiredOption('--to <iso>', 'window end, exclusive (required)');
+  else cmd.requiredOption('--window <from/to>', 'ISO window, e.g. 2026-11-21T00:00:00Z/2026-11-22T00:00:00Z, as printed by the audit (required)');
   cmd
     .option('--no-wait', 'start it and return')
     .option('--json', 'print the result as JSON')
@@ -143,10 +160,20 @@ for (const [name, reason, what] of [
 }
 
 program
+  .command('feed')
+  .description('create the ClickHouse source tables of the default registry (bronze feeds, silver, gold views) if missing, and insert synthetic trades')
+  .addOption(new Option('--rows <n>', 'trades for binance (kraken gets a tenth, coinbase a quarter); 0 creates the tables only').default(10_000).argParser(num))
+  .action(async (o: { rows: number }) => {
+    const { generateFeed } = await import('./feed');
+    const sizes = await generateFeed(settings(), o.rows);
+    console.log(`feed: source tables ready; inserted ${Object.entries(sizes).map(([k, v]) => `${v} ${k}`).join(', ')} trades`);
+  });
+
+program
   .command('demo')
   .description('start a local Temporal dev server, Postgres and embedded chDB with a synthetic trade feed, run one offload into a local warehouse, print the result')
   .option('--dir <path>', 'working directory for the demo stack', '.coldtier/demo')
-  .addOption(new Option('--rows <n>', 'rows of synthetic trades for binance (kraken and coinbase get fewer)').default(200_000).argParser((v) => Number(v)))
+  .addOption(new Option('--rows <n>', 'rows of synthetic trades for binance (kraken and coinbase get fewer)').default(200_000).argParser(num))
   .option('--keep', 'keep the stack (and the Web UI) running until Ctrl-C')
   .action(async (o: { dir: string; rows: number; keep?: boolean }) => {
     const { runDemo } = await import('../demo');

@@ -3,7 +3,8 @@ import type { OffloadTableResult, OffloadWorkflowResult } from '../activities/ty
 import type { Settings } from '../config/settings';
 import { tableConfig } from '../config/lookup';
 import { connectClient } from '../temporal/connection';
-import { duration, table, watermark } from './format';
+import { duration, num, shorten, table, watermark } from './format';
+import { watchProgress } from './progress';
 
 export function offloadWorkflowId(now = new Date()): string {
   return `coldtier-offload-manual-${now.toISOString().replace(/[:.]/g, '-')}`;
@@ -30,10 +31,15 @@ export async function startOffload(settings: Settings, opts: StartOffloadOptions
       staticSummary: `offload ${opts.tables?.length ? opts.tables.join(', ') : `all ${settings.tables.length} tables`} (manual)`,
       staticDetails: `ClickHouse → Iceberg ${settings.catalog.namespace}.* in catalog ${settings.catalog.name}; bronze → silver → gold. The result lists rows, files, snapshot and watermark per table.`,
     });
+    if (!opts.wait) {
+      // The workflow id is what the operator needs next (Web UI, `temporal workflow show`), with --json too.
+      console.log(opts.json ? JSON.stringify({ workflowId, runId: handle.firstExecutionRunId, taskQueue: settings.temporal.taskQueue }, null, 2) : `started offload workflow ${workflowId} on task queue ${settings.temporal.taskQueue}`);
+      return null;
+    }
     if (!opts.json) console.log(`started offload workflow ${workflowId} on task queue ${settings.temporal.taskQueue}`);
-    if (!opts.wait) return null;
     const started = Date.now();
     let result: OffloadWorkflowResult;
+    const progress = watchProgress(client, settings, handle);
     try {
       result = (await handle.result()) as OffloadWorkflowResult;
     } catch (err) {
@@ -44,6 +50,8 @@ export async function startOffload(settings: Settings, opts: StartOffloadOptions
       console.error(`coldtier: ${cause.message}`);
       const names = opts.tables?.length ? opts.tables : settings.tables.map((t) => t.name);
       result = { status: 'failed', tables: failedTables(cause.message, names), rows: 0, durationMs: Date.now() - started };
+    } finally {
+      await progress.stop();
     }
     console.log(opts.json ? JSON.stringify(result, null, 2) : formatOffload(result));
     return result;
@@ -79,6 +87,8 @@ export function failedTables(message: string, names: string[]): OffloadTableResu
 }
 
 export function formatOffload(r: OffloadWorkflowResult): string {
-  const rows = r.tables.map((t) => [t.table, t.status, t.rows, t.files, t.bytes, t.snapshotId, watermark(t.watermarkTo), duration(t.durationMs), t.reason ?? (t.replayed ? 'replayed earlier commit' : '')]);
-  return `${table(['table', 'status', 'rows', 'files', 'bytes', 'snapshot', 'new watermark', 'took', 'note'], rows)}\n${r.status}: ${r.rows} rows in ${duration(r.durationMs)}`;
+  const rows = r.tables.map((t) => [t.table, t.status, t.rows, t.files, t.bytes, t.snapshotId, watermark(t.watermarkTo), duration(t.durationMs), shorten(t.reason ?? (t.replayed ? 'replayed earlier commit' : ''))]);
+  // Reasons are shortened in the table; the complete reason of each table whose reason did not fit follows it.
+  const full = r.tables.filter((t) => t.reason && shorten(t.reason) !== t.reason).map((t) => `${t.table}: ${t.reason}`);
+  return `${table(['table', 'status', 'rows', 'files', 'bytes', 'snapshot', 'new watermark', 'took', 'note'], rows)}${full.length ? `\n\n${full.join('\n')}` : ''}\n${r.status}: ${num(r.rows)} rows in ${duration(r.durationMs)}`;
 }

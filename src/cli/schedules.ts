@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Settings } from '../config/settings';
 import { applySchedules, formatApply } from '../schedules/apply';
-import { DEFAULT_PREFIX, scheduleIds, type ScheduleIds } from '../schedules/definitions';
+import { DEFAULT_PREFIX, DESCRIPTIONS, scheduleIds, type ScheduleIds } from '../schedules/definitions';
 import {
   backfillSchedule,
   dailyActionTimes,
@@ -14,7 +14,7 @@ import {
   triggerSchedule,
 } from '../schedules/operations';
 import { connectClient } from '../temporal/connection';
-import { table } from './format';
+import { shorten, table, timestamp } from './format';
 
 interface Common {
   prefix: string;
@@ -77,7 +77,7 @@ export function registerScheduleCommands(program: Command, settings: () => Setti
             ['schedule', 'state', 'spec', 'overlap', 'next run', 'last run', 'running', 'note'],
             rows.map((r) =>
               r.exists
-                ? [r.scheduleId, r.paused ? 'paused' : 'active', r.spec, r.overlap, r.nextRun, r.lastRun, r.running.join(', ') || null, r.note]
+                ? [r.scheduleId, r.paused ? 'paused' : 'active', r.spec, r.overlap, timestamp(r.nextRun), timestamp(r.lastRunAt), r.running.join(', ') || null, r.note && shorten(r.note)]
                 : [r.scheduleId, 'missing (run coldtier schedules apply)', null, null, null, null, null, null],
             ),
           ),
@@ -88,12 +88,12 @@ export function registerScheduleCommands(program: Command, settings: () => Setti
   schedules
     .command('pause')
     .description('pause a schedule; the note says why (shown in the Web UI and `schedules list`)')
-    .argument('<schedule>', 'offload, maintenance or all')
+    .argument('<schedule>', 'offload, maintenance, all, or a schedule id (coldtier-offload)')
     .requiredOption('--note <text>', 'why it is paused, e.g. "warehouse migration, ticket OPS-12"')
     .addOption(prefixOption())
     .action((name: string, o: Common & { note: string }) =>
       withClient(async (client) => {
-        for (const n of resolveNames(name, true)) {
+        for (const n of resolveNames(name, true, ids(o))) {
           await pauseSchedule(client, ids(o)[n], o.note);
           console.log(`${ids(o)[n]}: paused (${o.note})`);
         }
@@ -103,13 +103,13 @@ export function registerScheduleCommands(program: Command, settings: () => Setti
   schedules
     .command('resume')
     .description('unpause a schedule')
-    .argument('<schedule>', 'offload, maintenance or all')
-    .option('--note <text>', 'note to leave on the schedule', 'resumed with coldtier schedules resume')
+    .argument('<schedule>', 'offload, maintenance, all, or a schedule id (coldtier-offload)')
+    .option('--note <text>', 'note to leave on the schedule (default: what the schedule does, as `apply` sets it)')
     .addOption(prefixOption())
-    .action((name: string, o: Common & { note: string }) =>
+    .action((name: string, o: Common & { note?: string }) =>
       withClient(async (client) => {
-        for (const n of resolveNames(name, true)) {
-          await resumeSchedule(client, ids(o)[n], o.note);
+        for (const n of resolveNames(name, true, ids(o))) {
+          await resumeSchedule(client, ids(o)[n], o.note ?? DESCRIPTIONS[n]);
           console.log(`${ids(o)[n]}: active`);
         }
       }),
@@ -118,14 +118,16 @@ export function registerScheduleCommands(program: Command, settings: () => Setti
   schedules
     .command('trigger')
     .description('run a schedule\'s action now (like `temporal schedule trigger`); with the default SKIP nothing starts while a run is going')
-    .argument('<schedule>', 'offload or maintenance')
+    .argument('<schedule>', 'offload, maintenance, or a schedule id (coldtier-offload)')
     .addOption(new Option('--overlap <policy>', 'overlap policy for this trigger').choices(Object.keys(ScheduleOverlapPolicy).filter((k) => k !== 'UNSPECIFIED')).default('SKIP'))
     .addOption(prefixOption())
     .action((name: string, o: Common & { overlap: keyof typeof ScheduleOverlapPolicy }) =>
       withClient(async (client) => {
-        const [n] = resolveNames(name, false);
+        const [n] = resolveNames(name, false, ids(o));
         const id = ids(o)[n!];
         const r = await triggerSchedule(client, id, ScheduleOverlapPolicy[o.overlap]);
+        // Temporal runs a triggered action even on a paused schedule; say so, since the pause usually had a reason.
+        if (r.paused) console.log(`${id}: the schedule is paused${r.note ? ` (${r.note})` : ''}; this trigger runs anyway, the schedule stays paused (resume with \`coldtier schedules resume ${n}\`)`);
         if (r.workflowId) console.log(`${id}: started ${r.workflowId}`);
         else if (r.skipped) console.log(`${id}: skipped, ${r.running.join(', ')} is still running (overlap ${o.overlap})`);
         else console.log(`${id}: triggered (the run did not show within 10 s; see \`coldtier schedules list\`)`);
@@ -135,11 +137,11 @@ export function registerScheduleCommands(program: Command, settings: () => Setti
   schedules
     .command('delete')
     .description('delete a schedule (running workflows keep running); `apply` creates it again')
-    .argument('<schedule>', 'offload, maintenance or all')
+    .argument('<schedule>', 'offload, maintenance, all, or a schedule id (coldtier-offload)')
     .addOption(prefixOption())
     .action((name: string, o: Common) =>
       withClient(async (client) => {
-        for (const n of resolveNames(name, true)) {
+        for (const n of resolveNames(name, true, ids(o))) {
           await deleteSchedule(client, ids(o)[n]);
           console.log(`${ids(o)[n]}: deleted`);
         }

@@ -1,18 +1,20 @@
-import { describeSource, qualified } from '../clickhouse/client';
-import { pendingRows, watermarkKey } from '../clickhouse/range';
 import type { Settings } from '../config/settings';
 import { tableIdent } from '../config/lookup';
 import { listWatermarks } from '../db/watermarks';
 import { loadTable } from '../iceberg';
 import type { Services } from '../worker';
-import { duration, table, watermark } from './format';
+import { lag, shorten, table, watermark } from './format';
+import { tableLag } from './lag';
 
 export interface TableStatus {
   table: string;
   layer: string;
   watermark: string[] | null;
   watermarkTs: string | null;
-  /** Source's newest ingestion time minus the watermark's, in seconds (0 when caught up); null if unknown. */
+  /**
+   * Age of the oldest source row not yet in Iceberg, in seconds (0 when none; rollups: from when its window closed);
+   * the same number as the coldtier_watermark_lag_seconds metric (src/cli/lag.ts). Null when it could not be read.
+   */
   lagSeconds: number | null;
   pendingRows: number | null;
   snapshots: number;
@@ -37,11 +39,9 @@ export async function collectStatus(settings: Settings, svc: Services): Promise<
         s.files = Number(cur?.summary?.['total-data-files'] ?? 0);
         s.rows = Number(cur?.summary?.['total-records'] ?? 0);
       }
-      const src = qualified(svc.ch, t.source).sql;
-      const key = watermarkKey(t, await describeSource(svc.ch, t.name, t.source));
-      const p = await pendingRows(svc.ch, src, key, wm?.values ?? null);
-      s.pendingRows = p.pending;
-      s.lagSeconds = p.newestMs === null || p.pending === 0 ? 0 : wm ? Math.max(0, Math.round((p.newestMs - wm.ts.getTime()) / 1000)) : null;
+      const l = await tableLag(svc.ch, t, wm);
+      s.pendingRows = l.pendingRows;
+      s.lagSeconds = l.lagSeconds;
     } catch (err) {
       s.error = (err as Error).message;
     }
@@ -53,6 +53,6 @@ export async function collectStatus(settings: Settings, svc: Services): Promise<
 export function formatStatus(rows: TableStatus[]): string {
   return table(
     ['table', 'layer', 'watermark', 'lag', 'pending rows', 'snapshots', 'files', 'rows', 'error'],
-    rows.map((s) => [s.table, s.layer, watermark(s.watermark), s.lagSeconds === null ? null : s.lagSeconds === 0 ? '0 s' : duration(s.lagSeconds * 1000), s.pendingRows, s.snapshots, s.files, s.rows, s.error]),
+    rows.map((s) => [s.table, s.layer, watermark(s.watermark), lag(s.lagSeconds), s.pendingRows, s.snapshots, s.files, s.rows, s.error && shorten(s.error)]),
   );
 }

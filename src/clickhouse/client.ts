@@ -1,6 +1,6 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { tableFromIPC, type Table } from 'apache-arrow';
-import { describeConnectError } from '../errors';
+import { ConnectError, describeConnectError } from '../errors';
 import { SourceTableMissingError } from './errors';
 
 export interface ClickHouseSettings {
@@ -58,6 +58,18 @@ export async function openClickHouse(s: ClickHouseSettings): Promise<ClickHouse>
     client = await makeClient(s);
     await (await client.query({ query: 'SELECT 1', format: 'JSONEachRow' })).json();
   } catch (err) {
+    // chDB locks its data directory to one process: a second process (the CLI next to `coldtier demo --keep` or a
+    // worker) cannot open it (chDB prints "Cannot lock file" itself; the error says "Failed to create connection").
+    // That is not an unreachable server; say what to do instead.
+    const why = String((err as Error)?.message ?? err);
+    if (s.url.startsWith('chdb://') && /Cannot lock file|Code: 76\b|Failed to create connection/.test(why)) {
+      throw new ConnectError(
+        'ClickHouse',
+        'CLICKHOUSE_URL',
+        `cannot open the embedded ClickHouse (chDB) at ${s.url.slice('chdb://'.length)} (${why}): chDB allows one process per data directory, so it is most likely open in another process (a worker, or \`coldtier demo --keep\`); set CLICKHOUSE_URL to that process's HTTP gateway (the demo writes it to <dir>/env) or stop that process`,
+        { cause: err },
+      );
+    }
     throw describeConnectError('ClickHouse', 'CLICKHOUSE_URL', target, err);
   }
   return wrap(client, s.database, target);

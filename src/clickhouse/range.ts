@@ -112,15 +112,20 @@ export function batchOrderBy(cfg: TableConfig): string {
   return parts.length ? ` ORDER BY ${parts.join(', ')}` : '';
 }
 
-/** Rows newer than lo (all rows when lo is null), and the newest first-column time in ms (null when empty). */
-export async function pendingRows(ch: ClickHouse, table: string, k: WatermarkKey, lo: string[] | null): Promise<{ pending: number; newestMs: number | null }> {
+/**
+ * Rows newer than lo (all rows when lo is null), the newest first-column time and the oldest first-column time among
+ * those rows, in ms (null when there are none): the pending rows and their age, for `status` and the lag metric.
+ */
+export async function pendingRows(ch: ClickHouse, table: string, k: WatermarkKey, lo: string[] | null): Promise<{ pending: number; newestMs: number | null; oldestPendingMs: number | null }> {
   const first = quote(k.columns[0]!);
   const where = lo ? aboveLo(k) : '1';
-  const [row] = await ch.json<{ pending: string; newest: string; n: string }>(
-    `SELECT toString(countIf(${where})) AS pending, toString(count()) AS n, toString(toUnixTimestamp64Milli(toDateTime64(max(${first}), 3))) AS newest FROM ${table}`,
+  const ms = (e: string) => `toString(toUnixTimestamp64Milli(toDateTime64(${e}, 3)))`;
+  const [row] = await ch.json<{ pending: string; newest: string; oldest: string; n: string }>(
+    `SELECT toString(countIf(${where})) AS pending, toString(count()) AS n, ${ms(`max(${first})`)} AS newest, ${ms(`minIf(${first}, ${where})`)} AS oldest FROM ${table}`,
     lo ? keyParams('lo', lo) : {},
   );
-  return { pending: Number(row?.pending ?? 0), newestMs: row && Number(row.n) > 0 ? Number(row.newest) : null };
+  const pending = Number(row?.pending ?? 0);
+  return { pending, newestMs: row && Number(row.n) > 0 ? Number(row.newest) : null, oldestPendingMs: pending > 0 ? Number(row!.oldest) : null };
 }
 
 /** The larger of two keys, compared by ClickHouse with the columns' own types (exactly as the range queries do). */

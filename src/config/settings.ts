@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { withSuggestions } from './did-you-mean';
 import { ConfigError } from './errors';
 import { defaultTables, identifier, tableConfigSchema } from './tables';
 
@@ -239,7 +240,7 @@ export function readConfigFile(path: string, explicit: boolean): Json {
 
 /** One issue: one line (as every CLI error is); several: one line each under a header. */
 function formatIssues(error: z.ZodError, input: Json, source: string, hint: string): string {
-  const lines = error.issues.map((i) => `${issueLabel(i.path, input)}: ${i.message}`);
+  const lines = error.issues.map((i) => `${issueLabel(i.path, input)}: ${withSuggestions(settingsSchema, i)}`);
   if (lines.length === 1) return `invalid settings (${source}): ${lines[0]}${hint ? `; ${hint}` : ''}`;
   return `invalid settings (${source}):\n${lines.map((l) => `  - ${l}`).join('\n')}${hint ? `\n${hint}` : ''}`;
 }

@@ -30,18 +30,44 @@ const files = new Gauge({ name: 'coldtier_table_data_files', help: 'Data files i
 const snapshots = new Gauge({ name: 'coldtier_table_snapshots', help: 'Snapshots in the Iceberg table metadata (after the last offload this process ran)', labelNames: ['table'], registers: [registry] });
 const watermarkTs = new Gauge({ name: 'coldtier_watermark_timestamp_seconds', help: 'Ingestion time of the newest offloaded row (first watermark column), Unix seconds', labelNames: ['table'], registers: [registry] });
 
-/** Per table: the newest watermark time this process saw and how much the table deliberately holds back. */
-const watermarks = new Map<string, { ts: number; holdbackSeconds: number }>();
+/** Reads every table's lag (src/cli/lag.ts: the age of the oldest source row not yet in Iceberg); set by the worker. */
+let lagSource: (() => Promise<Map<string, number>>) | null = null;
 new Gauge({
   name: 'coldtier_watermark_lag_seconds',
-  help: 'Now minus the watermark time, less what the table holds back on purpose (late-data buffer, and for rollups two windows); grows while offloads fail or stop',
+  help: 'Age of the oldest source row not yet in Iceberg, 0 when none; for rollups counted from when its window closed. The same number as `coldtier status` shows',
   labelNames: ['table'],
   registers: [registry],
-  collect() {
-    // Computed at scrape time, so a stalled pipeline shows a growing lag even though no offload reports in.
-    const now = Date.now() / 1000;
-    for (const [table, w] of watermarks) this.set({ table }, Math.max(0, Math.round(now - w.ts - w.holdbackSeconds)));
+  async collect() {
+    // Measured at scrape time, so a stalled pipeline shows a growing lag even though no offload reports in. A table
+    // that cannot be measured keeps its last value rather than vanishing (an absent series silences the alert).
+    if (!lagSource) return;
+    for (const [table, seconds] of await lagSource()) this.set({ table }, seconds);
   },
+});
+const stageRuns = new Counter({
+  name: 'coldtier_maintenance_stage_runs_total',
+  help: 'Maintenance stage activity attempts per stage and table by result (ok | failed | busy: the table lock was held, retried)',
+  labelNames: ['stage', 'table', 'result'],
+  registers: [registry],
+});
+const stageDuration = new Histogram({
+  name: 'coldtier_maintenance_stage_duration_seconds',
+  help: 'Duration of a successful maintenance stage activity (compact, expire, orphans, audit, …) for one table',
+  labelNames: ['stage', 'table'],
+  buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+  registers: [registry],
+});
+const stageFiles = new Counter({
+  name: 'coldtier_maintenance_files_total',
+  help: 'Files a maintenance stage changed: compact rewrote, expire and orphans deleted (dry runs not counted)',
+  labelNames: ['stage', 'table'],
+  registers: [registry],
+});
+const stageBytes = new Counter({
+  name: 'coldtier_maintenance_bytes_total',
+  help: 'Bytes a maintenance stage changed: compact rewrote, orphans deleted (dry runs not counted)',
+  labelNames: ['stage', 'table'],
+  registers: [registry],
 });
 const audit = new Gauge({ name: 'coldtier_audit_status', help: 'Latest audit status per table: 1 for the current status, 0 for the others', labelNames: ['table', 'status'], registers: [registry] });
 
@@ -72,15 +98,22 @@ export const METRIC_NAMES: readonly string[] = [
   'coldtier_audit_status',
   'coldtier_catalog_requests_total',
   'coldtier_catalog_request_duration_seconds',
+  'coldtier_maintenance_stage_runs_total',
+  'coldtier_maintenance_stage_duration_seconds',
+  'coldtier_maintenance_files_total',
+  'coldtier_maintenance_bytes_total',
 ];
+
+/** A failure that is not one: another activity holds the table lock, and the attempt is retried (TableBusyError). */
+const busy = (err: unknown) => err instanceof Error && err.name === 'TableBusyError';
 
 export interface OffloadFinished {
   table: string;
   seconds: number;
   /** Ingestion time of the table's watermark after the run; null when the table has none yet. */
   watermarkTs: Date | null;
-  /** lateDataBufferSeconds, plus 2 × closedWindowSeconds for rollups: lag that is normal, not a delay. */
-  holdbackSeconds: number;
+  /** Not used any more: the lag metric is measured from the source (see measureLag). */
+  holdbackSeconds?: number;
   snapshots: number;
   files: number;
 }
@@ -96,6 +129,7 @@ export const metrics = {
       bytes.labels(table).inc(0);
       runs.labels(table, 'ok').inc(0);
       runs.labels(table, 'failed').inc(0);
+      runs.labels(table, 'busy').inc(0);
     }
   },
   /** One commit (Iceberg snapshot + watermark advance) of `rows` rows in files of `bytes` bytes. */
@@ -109,15 +143,29 @@ export const metrics = {
     duration.labels(e.table).observe(e.seconds);
     snapshots.labels(e.table).set(e.snapshots);
     files.labels(e.table).set(e.files);
-    if (e.watermarkTs) {
-      const ts = e.watermarkTs.getTime() / 1000;
-      watermarks.set(e.table, { ts, holdbackSeconds: e.holdbackSeconds });
-      watermarkTs.labels(e.table).set(ts);
-    }
+    if (e.watermarkTs) watermarkTs.labels(e.table).set(e.watermarkTs.getTime() / 1000);
   },
-  /** An offload activity attempt for `table` failed (it may be retried). */
-  offloadFailed(table: string): void {
-    runs.labels(table, 'failed').inc();
+  /**
+   * An offload activity attempt for `table` failed (it may be retried). A busy table (another activity holds its
+   * lock) counts as result="busy", not "failed": it is waiting, and ColdtierOffloadFailing must not fire for it.
+   */
+  offloadFailed(table: string, err?: unknown): void {
+    runs.labels(table, busy(err) ? 'busy' : 'failed').inc();
+  },
+  /** A maintenance stage activity for `table` finished: its duration and what it changed. */
+  stageFinished(e: { stage: string; table: string; seconds: number; files: number; bytes: number }): void {
+    stageRuns.labels(e.stage, e.table, 'ok').inc();
+    stageDuration.labels(e.stage, e.table).observe(e.seconds);
+    stageFiles.labels(e.stage, e.table).inc(e.files);
+    stageBytes.labels(e.stage, e.table).inc(e.bytes);
+  },
+  /** A maintenance stage attempt failed (busy: the table lock was held; it is retried). */
+  stageFailed(stage: string, table: string, err: unknown): void {
+    stageRuns.labels(stage, table, busy(err) ? 'busy' : 'failed').inc();
+  },
+  /** Where the lag metric comes from: the worker measures it with the services it already holds. */
+  measureLag(source: () => Promise<Map<string, number>>): void {
+    lagSource = source;
   },
   /** One answered REST catalog request; `route` is the route template (no table names: bounded label values). */
   catalogRequest(route: string, method: string, status: number, seconds: number): void {

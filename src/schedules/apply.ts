@@ -50,9 +50,13 @@ async function applyOne(client: Client, name: ScheduleName, want: ScheduleOption
       throw e;
     }
   }
-  const changed = differences(canonical(want), canonical(current));
+  const changed: string[] = differences(canonical(want), canonical(current));
+  // An active schedule without a note (created before coldtier set one, or by hand) gets the description as its note;
+  // a paused schedule keeps its pause reason.
+  if (!current.state.paused && !current.state.note && want.state?.note) changed.push('note');
   if (!changed.length) return { ...base, outcome: 'unchanged', changed };
-  const state = { paused: current.state.paused, ...(current.state.note ? { note: current.state.note } : {}) };
+  const note = current.state.note || want.state?.note;
+  const state = { paused: current.state.paused, ...(note ? { note } : {}) };
   if (changed.includes('memo')) {
     // Temporal has no way to update a schedule's memo: delete and create it again, keeping its paused state.
     await handle.delete();

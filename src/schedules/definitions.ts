@@ -63,6 +63,8 @@ export function desiredSchedules(settings: Settings, ids: ScheduleIds): Record<S
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP.offload, pauseOnFailure: false },
       memo: { description: DESCRIPTIONS.offload, managedBy: 'coldtier schedules apply' },
+      // The note is what the Web UI shows on the schedule ("Notes"); pause and resume replace it with their reason.
+      state: { note: DESCRIPTIONS.offload },
     },
     maintenance: {
       scheduleId: ids.maintenance,
@@ -80,6 +82,7 @@ export function desiredSchedules(settings: Settings, ids: ScheduleIds): Record<S
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP.maintenance, pauseOnFailure: false },
       memo: { description: DESCRIPTIONS.maintenance, managedBy: 'coldtier schedules apply' },
+      state: { note: DESCRIPTIONS.maintenance },
     },
   };
 }

@@ -2,11 +2,17 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type Schedul
 import { ScheduleCommandError } from './errors';
 import { SCHEDULE_NAMES, type ScheduleIds, type ScheduleName } from './definitions';
 
-/** 'offload' | 'maintenance' | 'all' (where allowed) to the schedules it means. */
-export function resolveNames(arg: string, allowAll: boolean): ScheduleName[] {
+/**
+ * 'offload' | 'maintenance' | 'all' (where allowed), or a schedule id as `schedules list` and the Web UI show it
+ * (`coldtier-offload`), to the schedules it means.
+ */
+export function resolveNames(arg: string, allowAll: boolean, ids?: ScheduleIds): ScheduleName[] {
   if (arg === 'all' && allowAll) return [...SCHEDULE_NAMES];
   if ((SCHEDULE_NAMES as readonly string[]).includes(arg)) return [arg as ScheduleName];
-  throw new ScheduleCommandError(undefined, `unknown schedule "${arg}": use ${SCHEDULE_NAMES.join(', ')}${allowAll ? ' or all' : ''}`);
+  const byId = ids ? SCHEDULE_NAMES.find((n) => ids[n] === arg) : undefined;
+  if (byId) return [byId];
+  const choices = [...SCHEDULE_NAMES, ...(ids ? SCHEDULE_NAMES.map((n) => ids[n]) : []), ...(allowAll ? ['all'] : [])];
+  throw new ScheduleCommandError(undefined, `unknown schedule "${arg}": use ${choices.join(', ')}`);
 }
 
 export interface ScheduleRow {
@@ -18,7 +24,10 @@ export interface ScheduleRow {
   spec?: string;
   overlap?: string;
   nextRun?: string;
+  /** Workflow id of the newest run. */
   lastRun?: string;
+  /** When the newest run was started (ISO). */
+  lastRunAt?: string;
   running: string[];
   actionsTaken?: number;
   skippedOverlap?: number;
@@ -46,6 +55,7 @@ export async function describeSchedules(client: Client, ids: ScheduleIds): Promi
       spec: d.spec.calendars?.map((c) => c.comment).filter(Boolean).join('; ') || `${d.spec.intervals?.length ?? 0} intervals`,
       overlap: d.policies.overlap,
       ...(d.info.nextActionTimes[0] ? { nextRun: d.info.nextActionTimes[0].toISOString() } : {}),
+      ...(last ? { lastRunAt: last.takenAt.toISOString() } : {}),
       ...(last ? { lastRun: last.action.workflow.workflowId } : {}),
       running: d.info.runningActions.map((a) => a.workflow.workflowId),
       actionsTaken: d.info.numActionsTaken,
@@ -71,6 +81,10 @@ export const resumeSchedule = (client: Client, scheduleId: string, note: string)
 export const deleteSchedule = (client: Client, scheduleId: string) => withHandle(client, scheduleId, (h) => h.delete());
 
 export interface TriggerResult {
+  /** The schedule was paused: a trigger still starts a run (Temporal ignores the pause for it), and the CLI says so. */
+  paused: boolean;
+  /** The schedule's note (the pause reason, when paused). */
+  note?: string;
   /** The run this trigger started, or null when the overlap policy skipped it (or it did not show in time). */
   workflowId: string | null;
   skipped: boolean;
@@ -85,17 +99,18 @@ export interface TriggerResult {
 export async function triggerSchedule(client: Client, scheduleId: string, overlap: ScheduleOverlapPolicy = ScheduleOverlapPolicy.SKIP, waitMs = 10_000): Promise<TriggerResult> {
   return withHandle(client, scheduleId, async (h) => {
     const before = await h.describe();
+    const state = { paused: before.state.paused, ...(before.state.note ? { note: before.state.note } : {}) };
     await h.trigger(overlap);
     const deadline = Date.now() + waitMs;
     for (;;) {
       const d = await h.describe();
       if (d.info.numActionsTaken > before.info.numActionsTaken) {
-        return { workflowId: d.info.recentActions.at(-1)?.action.workflow.workflowId ?? null, skipped: false, running: [] };
+        return { ...state, workflowId: d.info.recentActions.at(-1)?.action.workflow.workflowId ?? null, skipped: false, running: [] };
       }
       if (d.info.numActionsSkippedOverlap > before.info.numActionsSkippedOverlap) {
-        return { workflowId: null, skipped: true, running: d.info.runningActions.map((a) => a.workflow.workflowId) };
+        return { ...state, workflowId: null, skipped: true, running: d.info.runningActions.map((a) => a.workflow.workflowId) };
       }
-      if (Date.now() > deadline) return { workflowId: null, skipped: false, running: [] };
+      if (Date.now() > deadline) return { ...state, workflowId: null, skipped: false, running: [] };
       await new Promise((r) => setTimeout(r, 200));
     }
   });

@@ -92,16 +92,19 @@ export async function offloadWorkflow(input: OffloadWorkflowInput = {}): Promise
   return out;
 }
 
-/** The run's result as a Markdown table for the Web UI's "current details". */
-/** How far the watermark (its first column, an ingestion time in UTC) trails the end of this run, e.g. "42 s". */
-function lag(watermark: string[] | null): string {
-  const ts = watermark?.[0] ? Date.parse(`${watermark[0].replace(' ', 'T')}Z`) : NaN;
-  if (Number.isNaN(ts)) return '';
-  const s = Math.max(0, Math.round((Date.now() - ts) / 1000));
-  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
-}
+/** A count with thousands separators (no Intl: the workflow sandbox keeps to plain code). */
+const grouped = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+/** The watermark's ingestion time to the second, in UTC ("2026-12-06 02:50:00 UTC"); other key columns are in the result. */
+const watermarkTime = (w: string[] | null) => (w?.[0] ? `${w[0].slice(0, 19)} UTC` : '');
+const shortNote = (s: string) => (s.length <= 60 ? s : `${s.slice(0, 59)}…`);
 
+/**
+ * The run's result as a Markdown table for the Web UI's "current details". Narrow on purpose, so it fits the page at
+ * 1440 px (test/ui.test.ts): snapshot ids, full watermark keys and complete notes are in the result JSON beside it.
+ * The lag is not shown here: it is measured from the source (`coldtier status`, the lag metric), which a workflow
+ * cannot read.
+ */
 function detailsMarkdown(tables: OffloadTableResult[]): string {
-  const rows = tables.map((t) => `| ${t.table} | ${t.status} | ${t.rows} | ${t.files} | ${t.snapshotId ?? ''} | ${(t.watermarkTo ?? []).join(' #')} | ${lag(t.watermarkTo)} | ${(t.reason ?? '').replace(/[|\n]/g, ' ')} |`);
-  return ['| table | status | rows | files | snapshot | watermark | lag | note |', '|---|---|---|---|---|---|---|---|', ...rows].join('\n');
+  const rows = tables.map((t) => `| ${t.table} | ${t.status} | ${grouped(t.rows)} | ${grouped(t.files)} | ${watermarkTime(t.watermarkTo)} | ${shortNote((t.reason ?? '').replace(/[|\n]/g, ' '))} |`);
+  return ['| table | status | rows | files | watermark | note |', '|---|---|--:|--:|---|---|', ...rows].join('\n');
 }

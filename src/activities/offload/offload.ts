@@ -9,6 +9,7 @@ import { currentSnapshot } from '../../iceberg';
 import { metrics } from '../../metrics/registry';
 import { commitAppend } from '../commit';
 import { activityIdentity, log } from '../context';
+import { cycleProgress } from './progress';
 import type { ActivityDeps } from '../deps';
 import { runAttempt, type Attempt } from '../liveness';
 import { ensureTable, sourceSchema } from '../tables';
@@ -30,7 +31,7 @@ export async function offloadTable(deps: ActivityDeps, input: OffloadTableInput)
   try {
     return await withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, (live) => offloadLocked(deps, live, cfg, id, guard, input)));
   } catch (err) {
-    metrics.offloadFailed(cfg.name);
+    metrics.offloadFailed(cfg.name, err);
     throw err;
   }
 }
@@ -46,7 +47,7 @@ async function offloadLocked(deps: ActivityDeps, live: Attempt, cfg: TableConfig
   let lo: string[] | null = null;
   const io = reportingUploads(live.io, cfg.name, (uri) => {
     pending.push(uri);
-    live.beat({ table: cfg.name, stage: 'uploading', batch, watermark: lo, pendingFiles: pending });
+    live.beat({ table: cfg.name, stage: 'uploading', batch, watermark: lo, pendingFiles: pending, ...progress.fields(batch, result.rows) });
   }, deps.hooks);
   const { id: offloadId, attempt } = activityIdentity(cfg.name);
   const src = qualified(ch, cfg.source).sql;
@@ -88,6 +89,7 @@ async function offloadLocked(deps: ActivityDeps, live: Attempt, cfg: TableConfig
     if (plan) return { ...result, status: 'fan-out', fanOut: plan, durationMs: Date.now() - started };
   }
 
+  const progress = cycleProgress(ch, src, key, lo, cycleTo, batchRows);
   while (cycleTo && !sameKey(lo, cycleTo.values)) {
     live.throwIfStopped();
     const hi = await batchUpperBound(ch, src, key, lo, cycleTo, batchRows);
@@ -104,7 +106,7 @@ async function offloadLocked(deps: ActivityDeps, live: Attempt, cfg: TableConfig
       lo = hi.values;
       continue;
     }
-    live.beat({ table: cfg.name, stage: 'uploaded', batch, watermark: lo, pendingFiles: pending });
+    live.beat({ table: cfg.name, stage: 'uploaded', batch, watermark: lo, pendingFiles: pending, ...progress.fields(batch, result.rows) });
     await deps.hooks?.faultPoint?.('before-commit', cfg.name);
     live.throwIfStopped();
     const committed = await commitAppend(pool, io, table, {
@@ -128,7 +130,7 @@ async function offloadLocked(deps: ActivityDeps, live: Attempt, cfg: TableConfig
     result.commits++;
     result.watermarkTo = hi.values;
     pending.length = 0;
-    live.beat({ table: cfg.name, stage: 'committed', batch, watermark: hi.values, rows: result.rows });
+    live.beat({ table: cfg.name, stage: 'committed', batch, watermark: hi.values, rows: result.rows, ...progress.fields(batch, result.rows) });
     log('offload batch committed', { table: cfg.name, batch, rows, files: files.length, snapshotId: result.snapshotId, watermark: hi.values });
     await deps.hooks?.faultPoint?.('after-commit', cfg.name);
     await deps.hooks?.afterCommit?.({ table: cfg.name, attempt, batch });

@@ -1,0 +1,53 @@
+// The one definition of lag, used by `coldtier status`, the coldtier_watermark_lag_seconds metric and so the alert
+// rules: the age of the oldest source row that is not yet in Iceberg, 0 when there is none. For rollups
+// (closedWindowSeconds > 0) a row's age counts from when its window closed: an open window is held back on purpose,
+// so it is no delay. The late-data buffer is not subtracted; it is seconds, and it is part of the real delay.
+import { describeSource, qualified, type ClickHouse } from '../clickhouse/client';
+import { maxKey, pendingRows, watermarkKey } from '../clickhouse/range';
+import type pg from 'pg';
+import { tableIdent } from '../config/lookup';
+import type { Settings } from '../config/settings';
+import type { TableConfig } from '../config/tables';
+import { listWatermarks, type Watermark } from '../db/watermarks';
+
+export interface TableLag {
+  /** Rows above everything committed. */
+  pendingRows: number;
+  /** Seconds; 0 when nothing is pending (or every pending row's window is still open). */
+  lagSeconds: number;
+}
+
+/** Lag in seconds from the oldest pending row's first watermark column (ms), the window width and the clock. */
+export function lagSeconds(oldestPendingMs: number | null, closedWindowSeconds: number, nowMs = Date.now()): number {
+  if (oldestPendingMs === null) return 0;
+  return Math.max(0, Math.floor((nowMs - oldestPendingMs) / 1000) - closedWindowSeconds);
+}
+
+/**
+ * Lag of one table. "Not yet in Iceberg" is everything above the larger of the watermark and the highest key a
+ * commit covered (`committed_to`), which is where the next offload starts reading.
+ */
+export async function tableLag(ch: ClickHouse, cfg: TableConfig, wm: Watermark | null, nowMs?: number): Promise<TableLag> {
+  const key = watermarkKey(cfg, await describeSource(ch, cfg.name, cfg.source));
+  const lo = wm ? await maxKey(ch, key, wm.values, wm.committedTo) : null;
+  const p = await pendingRows(ch, qualified(ch, cfg.source).sql, key, lo);
+  return { pendingRows: p.pending, lagSeconds: lagSeconds(p.oldestPendingMs, cfg.closedWindowSeconds, nowMs ?? Date.now()) };
+}
+
+/**
+ * Lag of every configured table, for the metric (read at scrape time, so a stalled pipeline shows a growing lag even
+ * though no offload reports in). A table whose lag cannot be read is left out and the error passed to `onError`.
+ */
+export async function allLags(settings: Settings, pool: pg.Pool, ch: ClickHouse, onError: (table: string, err: unknown) => void): Promise<Map<string, number>> {
+  const wms = await listWatermarks(pool, settings.catalog.name);
+  const out = new Map<string, number>();
+  for (const t of settings.tables) {
+    const id = tableIdent(settings, t.name);
+    try {
+      out.set(t.name, (await tableLag(ch, t, wms.get(`${id.namespace}.${t.name}`) ?? null)).lagSeconds);
+    } catch (err) {
+      onError(t.name, err);
+    }
+  }
+  return out;
+}
