@@ -11,6 +11,7 @@ import { auditStep } from './steps/audit';
 import { catchupStep } from './steps/catchup';
 import { compactStep } from './steps/compact';
 import { cycleStep } from './steps/cycle';
+import { federateStep } from './steps/federate';
 import { offloadStep } from './steps/offload';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -26,6 +27,7 @@ const steps: Record<Step, (b: Bench) => Promise<{ figures: Figure[]; details: Re
   catchup: catchupStep,
   compact: compactStep,
   audit: auditStep,
+  federate: federateStep,
 };
 
 const results: Results = {

@@ -1,6 +1,7 @@
 // The federated view <db>.<table>_all (issue 19): every row exactly once whichever tier holds it, during offloads too,
 // with event-time filters pruning Iceberg partitions. Real chDB, Postgres, MinIO and Temporal.
 import { test } from 'node:test';
+import { renameSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import type { OffloadWorkflowResult } from '../src/activities/types';
 import type { ClickHouse } from '../src/clickhouse/client';
@@ -8,12 +9,12 @@ import { fingerprintQuery } from '../src/clickhouse/federation';
 import { applyViews, checkViews, planViews, printViews } from '../src/cli/federate';
 import { startOffload } from '../src/cli/offload';
 import { readBoundary } from '../src/db/boundary';
-import { createBronzeTable, insertTrades } from '../src/feed/synthetic';
+import { createBronzeTable, createSilverAndGold, insertTrades } from '../src/feed/synthetic';
 import { createWorker, openServices } from '../src/worker';
 import { bronzeTable, LAYER_COLUMNS, makeTestEnv, type TestEnv } from './helpers/coldtier';
 
 const COLS = [...LAYER_COLUMNS.bronze.cols];
-const fp = async (ch: ClickHouse, from: string, where = '1') => (await ch.json<{ n: string; hash: string }>(fingerprintQuery(from, COLS, where)))[0]!;
+const fp = async (ch: ClickHouse, from: string, where = '1', cols: string[] = COLS) => (await ch.json<{ n: string; hash: string }>(fingerprintQuery(from, cols, where)))[0]!;
 const events = async (ch: ClickHouse) =>
   Object.fromEntries((await ch.json<{ name: string; value: string }>(`SELECT name, toString(value) AS value FROM system.events WHERE name LIKE 'Iceberg%PrunedFiles'`)).map((r) => [r.name, Number(r.value)]));
 /** Rows of every snapshot ever inserted: the hot table before anything was deleted, kept aside. */
@@ -65,6 +66,10 @@ for (const warehouse of ['file', 's3'] as const) {
       await ch.command(`ALTER TABLE ${table} DELETE WHERE sequence <= {s:Int64} SETTINGS mutations_sync = 2`, { s: b.key[1] });
       assert.equal((await fp(ch, table)).n, '600', 'only the rows above the boundary are left in the hot tier');
       assert.deepEqual(await fp(ch, view), await fp(ch, inserted));
+      // The hot side's boundary condition is on the first key column, so the primary key (ingested_at, sequence) skips
+      // the granules below the boundary.
+      const explain = (await ch.json<{ explain: string }>(`EXPLAIN indexes = 1 SELECT count() FROM ${view}`)).map((r) => r.explain).join('\n');
+      assert.match(explain, new RegExp(`ReadFromMergeTree \\(default\\.${table}\\)[\\s\\S]*PrimaryKey[\\s\\S]*Keys:\\s*ingested_at`), explain);
       const checked = await checkViews(env.settings, services);
       assert.deepEqual(checked.map((c) => [c.status, c.actual?.n]), [['ok', '4600']], checked[0]?.detail);
 
@@ -90,6 +95,17 @@ for (const warehouse of ['file', 's3'] as const) {
       assert.equal((await fp(ch, plan!.iceberg!)).n, '4000', 'the pinned Iceberg side still reads the snapshot of its boundary');
       assert.deepEqual(await fp(ch, view), await fp(ch, inserted));
       assert.deepEqual((await checkViews(env.settings, services)).map((c) => c.status), ['ok']);
+
+      if (warehouse === 'file') {
+        // The pinned metadata file gone (as orphan removal would, long after): the view fails and --check says so.
+        const pinnedFile = `${env.settings.warehouse.slice('file://'.length)}/${env.settings.catalog.namespace}/${table}/${plan!.view.pin.metadata}`;
+        renameSync(pinnedFile, `${pinnedFile}.gone`);
+        const [gone] = await checkViews(env.settings, services);
+        assert.equal(gone!.status, 'different');
+        assert.match(gone!.detail, /view fails: .*run coldtier federate --apply/);
+        await applyViews(env.settings, services);
+        assert.deepEqual((await checkViews(env.settings, services)).map((c) => c.status), ['ok'], 'a refresh pins the current commit');
+      }
     } finally {
       await services.close();
     }
@@ -142,6 +158,39 @@ test('queries through the view while offload cycles commit and the view is refre
     assert.ok(answers.length >= 10, `queries ran (${answers.length})`);
     assert.deepEqual(bad, [], 'no answer counted a row twice or missed one');
     assert.deepEqual(await fp(ch, view), await fp(ch, table));
+  } finally {
+    await services.close();
+  }
+});
+
+test('a gold rollup unions at its closed-window boundary: closed windows from Iceberg, later windows computed live in ClickHouse', async () => {
+  const env = await makeTestEnv({
+    warehouse: 'file',
+    tables: () => [{ name: 'gold_ohlcv_1m', source: 'gold_ohlcv_1m', layer: 'gold', watermark: ['window_start'], closedWindowSeconds: 60, lateDataBufferSeconds: 0, partitionBy: [{ column: 'window_start', transform: 'month' }], sortBy: ['symbol', 'exchange', 'window_start'] }],
+  });
+  const services = await openServices(env.settings);
+  const { ch, pool } = services;
+  const cols = [...LAYER_COLUMNS.gold.cols];
+  try {
+    await createBronzeTable(ch, 'bronze_trades_binance');
+    await createSilverAndGold(ch, ['binance']);
+    await insertTrades(ch, 'bronze_trades_binance', { rows: 3000, exchange: 'binance', spreadSeconds: 6 * 3600, eventTimeEnd: new Date(Date.now() - 5 * 60_000) });
+    const worker = await createWorker(env.settings, { services });
+    await worker.runUntil(async () => assert.equal(((await startOffload(env.settings, { wait: true, json: true })) as OffloadWorkflowResult).status, 'ok'));
+    // Trades of the current minute: their window is open, above the boundary, and comes from the hot side.
+    await insertTrades(ch, 'bronze_trades_binance', { rows: 200, exchange: 'binance', spreadSeconds: 1 });
+    await applyViews(env.settings, services);
+    const b = await readBoundary(pool, { catalog: env.settings.catalog.name, namespace: env.settings.catalog.namespace, table: 'gold_ohlcv_1m' });
+    assert.ok(b.key, 'closed windows were offloaded');
+    const view = '`default`.`gold_ohlcv_1m_all`';
+    const [split] = await ch.json<{ cold: string; hot: string }>(
+      `SELECT toString(countIf(window_start <= toDateTime64({w:String}, 6, 'UTC'))) AS cold, toString(countIf(window_start > toDateTime64({w:String}, 6, 'UTC'))) AS hot FROM ${view}`,
+      { w: b.key[0] },
+    );
+    assert.ok(Number(split!.cold) > 0 && Number(split!.hot) > 0, `windows from both tiers: ${JSON.stringify(split)}`);
+    // Silver still holds every trade, so the live rollup is the expected answer for every window.
+    assert.deepEqual(await fp(ch, view, '1', cols), await fp(ch, 'gold_ohlcv_1m', '1', cols));
+    assert.deepEqual((await checkViews(env.settings, services)).map((c) => c.status), ['ok']);
   } finally {
     await services.close();
   }

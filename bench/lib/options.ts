@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const STEPS = ['offload', 'cycle', 'catchup', 'compact', 'audit'] as const;
+export const STEPS = ['offload', 'cycle', 'catchup', 'compact', 'audit', 'federate'] as const;
 export type Step = (typeof STEPS)[number];
 
 /** Command-line options of `npm run bench` (see docs/performance.md). */
