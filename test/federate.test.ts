@@ -59,6 +59,10 @@ for (const warehouse of ['file', 's3'] as const) {
       // ClickHouse shows a table function's arguments after a named collection as [HIDDEN].
       assert.match(shown!.q, warehouse === 's3' ? /icebergS3\(coldtier_s3, url = '[^']+', SETTINGS '\[HIDDEN\]'\)/ : /iceberg_metadata_file_path/);
       if (warehouse === 's3') assert.ok(!shown!.q.includes(env.settings.s3.secretAccessKey!), 'no secret in the view definition');
+      if (warehouse === 's3') {
+        const [coll] = await ch.json<{ c: string }>(`SELECT toString(collection) AS c FROM system.named_collections WHERE name = 'coldtier_s3'`);
+        assert.match(coll!.c, /'secret_access_key':'\[HIDDEN\]'/, 'ClickHouse shows the stored key as [HIDDEN]');
+      }
 
       // As the TTL would: the hot tier drops every row the boundary covers. The view still has every row, once.
       const b = await readBoundary(pool, id);
