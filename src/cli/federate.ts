@@ -11,9 +11,11 @@ import {
   parsePin,
   type FederatedView,
   type Fingerprint,
+  splitMetadataLocation,
   type IcebergAccess,
 } from '../clickhouse/federation';
 import type { Settings } from '../config/settings';
+import { identifier } from '../config/tables';
 import { tableConfig, tableIdent } from '../config/lookup';
 import { readBoundary } from '../db/boundary';
 
@@ -53,6 +55,9 @@ function access(s: Settings, o: FederateOptions): IcebergAccess {
 
 /** The view of each table from the boundary committed now: columns from the hot table, pair from one Postgres read. */
 export async function planViews(s: Settings, svc: Services, o: FederateOptions = {}): Promise<TablePlan[]> {
+  if (o.namedCollection !== undefined && !identifier.safeParse(o.namedCollection).success) {
+    throw new Error(`--named-collection ${JSON.stringify(o.namedCollection)}: must be the plain name of a ClickHouse named collection (letters, digits and _)`);
+  }
   const acc = access(s, o);
   const plans: TablePlan[] = [];
   for (const name of o.tables ?? s.tables.map((t) => t.name)) {
@@ -63,7 +68,7 @@ export async function planViews(s: Settings, svc: Services, o: FederateOptions =
     const b = await readBoundary(svc.pool, tableIdent(s, name));
     const pinned = b.key && b.metadataLocation ? b.metadataLocation : null;
     const iceberg = pinned ? icebergTableFunction(pinned, acc) : null;
-    const metadata = pinned ? pinned.slice(pinned.lastIndexOf('/metadata/') + 1) : null;
+    const metadata = pinned ? splitMetadataLocation(pinned).metadataPath : null;
     const columns = cols.map((c) => c.name);
     const view = federatedView({ database: hot.database, table: name, hot: hot.sql, columns, key, iceberg, pin: { key: pinned ? b.key : null, metadata } });
     plans.push({ table: name, hot: hot.sql, columns, key, view, iceberg });
