@@ -11,6 +11,7 @@ import { auditStep } from './steps/audit';
 import { catchupStep } from './steps/catchup';
 import { compactStep } from './steps/compact';
 import { cycleStep } from './steps/cycle';
+import { federateStep } from './steps/federate';
 import { longrunStep } from './steps/longrun';
 import { offloadStep } from './steps/offload';
 
@@ -27,6 +28,7 @@ const steps: Record<Step, (b: Bench) => Promise<{ figures: Figure[]; details: Re
   catchup: catchupStep,
   compact: compactStep,
   audit: auditStep,
+  federate: federateStep,
   longrun: longrunStep,
 };
 

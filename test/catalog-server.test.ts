@@ -12,6 +12,7 @@ import { startOffload } from '../src/cli/offload';
 import { defaultTables } from '../src/config/tables';
 import { readWatermark } from '../src/db/watermarks';
 import { createBronzeTable, createSilverAndGold, EXCHANGES, insertTrades } from '../src/feed/synthetic';
+import { getFreePort } from '../src/devstack/ports';
 import { createWorker, openServices } from '../src/worker';
 import { catalogRows, python, restReaders, sourceFacts, startCatalogProcess, type Facts, type ReaderTable } from './catalog/helpers';
 import { makeTestEnv } from './helpers/coldtier';
@@ -78,7 +79,8 @@ test('REST catalog: PyIceberg, DuckDB and chDB find and read the cold tables; wr
       }
     });
 
-    catalog = await startCatalogProcess(env, token);
+    // Started the way the compose file starts it (catalog --metrics-port N), its port from the command line.
+    catalog = await startCatalogProcess(env, token, {}, ['catalog', '--metrics-port', String(await getFreePort()), '--port']);
     const cfg = { uri: catalog.url, token, warehouse, namespace: ns, s3 };
 
     // PyIceberg: lists, loads each of the ten tables, scans them equal to the source.
@@ -142,6 +144,13 @@ test('REST catalog: PyIceberg, DuckDB and chDB find and read the cold tables; wr
     const res = await fetch(`${catalog.url}/v1/${warehouse}/namespaces/${ns}/tables/${t0}`, { headers: { authorization: `Bearer ${token}`, 'if-none-match': etag } });
     assert.equal(res.status, 200, 'a changed table is sent again, not 304');
     assert.notEqual(res.headers.get('etag'), etag);
+
+    // Its metrics endpoint counts the requests by route and status (the Grafana panel's source).
+    const metricsUrl = /metrics on (\S+)/.exec(catalog.output())?.[1];
+    assert.ok(metricsUrl, catalog.output());
+    const exposition = await (await fetch(metricsUrl)).text();
+    assert.match(exposition, /^coldtier_catalog_requests_total\{[^}]*status="200"[^}]*\} [1-9]/m);
+    assert.match(exposition, /^coldtier_catalog_requests_total\{[^}]*status="403"[^}]*\} [1-9]/m);
   } finally {
     await catalog?.stop();
     await services.close();

@@ -28,7 +28,7 @@ test('temporal-docker-compose.yml validates against the Compose Specification sc
   // draft-04 keyword `id` ("#/definitions/service"), which Ajv 8 refuses; neither changes what is valid.
   const { $schema: _meta, ...body } = schema;
   const validate = ajv.compile(withoutLegacyIds(body) as Record<string, unknown>);
-  const compose = parse(readFileSync(join(import.meta.dirname, '..', 'temporal-docker-compose.yml'), 'utf8'), { maxAliasCount: 100 }) as Record<string, unknown>;
+  const compose = parse(readFileSync(join(import.meta.dirname, '..', 'temporal-docker-compose.yml'), 'utf8'), { maxAliasCount: 100, merge: true }) as Record<string, unknown>;
   // The packaged schema (2021) predates the top-level project `name` (in the specification since 2022): check that
   // key by the specification's rule for project names, and the rest against the schema.
   const { name, ...rest } = compose;

@@ -67,6 +67,7 @@ test('the demo runs end to end: exit 0, committed bronze rows, the Web UI addres
     snapshots[table] = m[3]!;
   }
   assert.match(out, /^ok: [\d,]+ rows in /m);
+  assert.match(out, /Federated query \(hot ClickHouse \+ cold Iceberg, every row once\):\n {2}SELECT .*_all GROUP BY symbol ORDER BY symbol\n {2}BTC-USD\t\d+\t/, 'the demo ends with a federated query and its answer');
   assert.doesNotMatch(out, /\b(failed|skipped)\b/);
 
   // Where to look: a real Web UI address (not 8233, which this test holds) for this run, and the warehouse.

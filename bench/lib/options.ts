@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 
-export const STEPS = ['offload', 'cycle', 'catchup', 'compact', 'audit', 'longrun'] as const;
+export const STEPS = ['offload', 'cycle', 'catchup', 'compact', 'audit', 'federate', 'longrun'] as const;
 /** Steps run when --only is not given: the long run takes many minutes, so it runs only when asked for. */
-export const DEFAULT_STEPS: readonly Step[] = ['offload', 'cycle', 'catchup', 'compact', 'audit'];
+export const DEFAULT_STEPS: readonly Step[] = ['offload', 'cycle', 'catchup', 'compact', 'audit', 'federate'];
 export type Step = (typeof STEPS)[number];
 
 /** Command-line options of `npm run bench` (see docs/performance.md). */

@@ -180,6 +180,19 @@ program
     await runDemo({ dir: o.dir, rows: o.rows, keep: Boolean(o.keep) });
   });
 
+program
+  .command('federate')
+  .description('create (or print, or check) one ClickHouse view per table, <database>.<table>_all, over the hot and the cold tier')
+  .option('--tables <a,b>', 'only these tables (default: all configured)', list)
+  .option('--print', 'print the statements instead of running them (S3 keys masked)')
+  .option('--apply', 'create or replace the views (the default)')
+  .option('--check', 'compare count and fingerprint of each view with the expected union; exit 1 on a difference')
+  .option('--named-collection <name>', 'an existing ClickHouse named collection with the S3 keys (default: coldtier_s3, kept from the settings)')
+  .action(async (o: { tables?: string[]; print?: boolean; apply?: boolean; check?: boolean; namedCollection?: string }) => {
+    const { runFederate } = await import('./federate-command');
+    process.exitCode = await runFederate(settings(), o);
+  });
+
 registerScheduleCommands(program, settings);
 
 function report(err: unknown): never {

@@ -265,8 +265,11 @@ interface Finding {
 }
 
 const SQL = /\b(SELECT|INSERT INTO|UPDATE|DELETE FROM|CREATE (TABLE|DATABASE|VIEW|MATERIALIZED VIEW|INDEX|UNIQUE INDEX)|ALTER TABLE|DROP TABLE)\b/;
-/** Interpolations that build SQL text, not values: placeholders ({name:Type}) and validated, quoted identifiers. */
-const FRAGMENT = /^(paramTuple|tuple|keyTuple|quote)\(/;
+/**
+ * Interpolations that build SQL text, not values: placeholders ({name:Type}), validated, quoted identifiers, and the
+ * escaped literals of DDL that cannot take bound parameters (the federated view, src/clickhouse/federation.ts).
+ */
+const FRAGMENT = /^(paramTuple|tuple|keyTuple|quote|literalTuple|literal)\(/;
 
 /**
  * Value interpolations in SQL text: in a template that contains SQL, an interpolation right after a quote or after
