@@ -183,6 +183,6 @@ test('temporal-docker-compose.yml: pinned images, ports, healthchecks, one-shot 
   // Every variable the file requires is in the README.
   const readme = read('README.md');
   const required = [...new Set([...read('temporal-docker-compose.yml').matchAll(/\$\{(\w+):\?/g)].map((m) => m[1]!))].sort();
-  assert.deepEqual(required, ['CLICKHOUSE_PASSWORD', 'GRAFANA_ADMIN_PASSWORD', 'MINIO_ROOT_PASSWORD', 'MINIO_ROOT_USER', 'POSTGRES_PASSWORD']);
+  assert.deepEqual(required, ['CLICKHOUSE_PASSWORD', 'COLDTIER_CATALOG_TOKEN', 'GRAFANA_ADMIN_PASSWORD', 'MINIO_ROOT_PASSWORD', 'MINIO_ROOT_USER', 'POSTGRES_PASSWORD']);
   for (const v of required) assert.match(readme, new RegExp(`\`${v}\``), `README names ${v}`);
 });
