@@ -48,11 +48,24 @@ export interface SortFieldInput {
   direction?: 'asc' | 'desc';
 }
 
-/** Table properties this writer reads, with their Iceberg defaults. */
+/** Table properties this writer reads, with their Iceberg defaults (and coldtier's own, `coldtier.*`). */
 export const TABLE_PROPERTY_DEFAULTS = {
   'write.target-file-size-bytes': String(128 * 1024 * 1024),
   'write.parquet.compression-codec': 'zstd',
   'write.metadata.previous-versions-max': '100',
+  /**
+   * "true": uuid columns get lower/upper bounds in manifests and min/max statistics in Parquet. Off by default because
+   * Iceberg Java (through 1.10/1.12) compares UUIDs as signed longs and so skips files and row groups that hold the
+   * UUID a filter asks for (apache/iceberg#14216), and ClickHouse's manifest pruning loses such rows too (ClickHouse
+   * #118366). A missing bound only costs reading more files. See docs/interop.md.
+   */
+  'coldtier.write.uuid-bounds': 'false',
+  /**
+   * "true": float/double columns may be dictionary-encoded. Off by default because Iceberg Java's dictionary row-group
+   * filter compares floats with Float.compare, where -0.0 ≠ 0.0, so `x = 0.0` drops row groups whose dictionary holds
+   * only -0.0 (and `x = -0.0` those with only 0.0). See docs/interop.md.
+   */
+  'coldtier.write.parquet.float-dictionary': 'false',
 } as const;
 
 function topLevelField(schema: Schema, column: string, what: string): NestedField {

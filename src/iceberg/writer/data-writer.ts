@@ -8,7 +8,8 @@ import { conformToSchema } from '../arrow/arrow-schema';
 import type { FileIO } from '../io/file-io';
 import { joinUri } from '../io/uri';
 import type { DataFile } from '../spec/manifest';
-import type { Schema } from '../spec/schema';
+import { annotateParquet } from '../parquet/annotate';
+import type { IcebergType, Schema } from '../spec/schema';
 import { currentSchema, defaultSpec, tableProperty, type TableMetadata } from '../spec/table-metadata';
 import { humanPartitionValue, javaUrlEncode } from '../spec/transforms';
 import type { IcebergValue } from '../spec/values';
@@ -41,13 +42,33 @@ export interface WriteDataFilesOptions {
   bytesPerRowHint?: number;
 }
 
-function encodeParquet(table: Table, rowGroupRows: number): Uint8Array {
+/** How the table wants its files encoded: the reader workarounds of docs/interop.md, each a table property. */
+export interface ParquetEncoding {
+  schema: Schema;
+  floatDictionary: boolean;
+  uuidStatistics: boolean;
+}
+
+export function parquetEncoding(meta: TableMetadata, schema: Schema): ParquetEncoding {
+  return {
+    schema,
+    floatDictionary: tableProperty(meta, 'coldtier.write.parquet.float-dictionary') === 'true',
+    uuidStatistics: tableProperty(meta, 'coldtier.write.uuid-bounds') === 'true',
+  };
+}
+
+function encodeParquet(table: Table, rowGroupRows: number, enc: ParquetEncoding): Uint8Array {
   // Both arguments are consumed (freed) by writeParquet, so build them per call.
-  const props = new pw.WriterPropertiesBuilder()
-    .setCompression(pw.Compression.ZSTD)
-    .setMaxRowGroupSize(rowGroupRows)
-    .build();
-  return pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(table, 'stream')), props);
+  let props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setMaxRowGroupSize(rowGroupRows);
+  if (!enc.floatDictionary) {
+    const isFloat = (t: IcebergType) => t === 'float' || t === 'double';
+    // Column options take a top-level name; a float nested in a list or map turns dictionaries off for the file.
+    const nested = enc.schema.fields.some((f) => typeof f.type !== 'string' && /"(float|double)"/.test(JSON.stringify(f.type)));
+    if (nested) props = props.setDictionaryEnabled(false);
+    for (const f of enc.schema.fields) if (isFloat(f.type)) props = props.setColumnDictionaryEnabled(f.name, false);
+  }
+  const bytes = pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(table, 'stream')), props.build());
+  return annotateParquet(bytes, enc.schema, { uuidStatistics: enc.uuidStatistics });
 }
 
 /** Rows encoded to learn the compression ratio when a table has no files yet and a partition must be split. */
@@ -121,6 +142,7 @@ export async function writeDataFiles(io: FileIO, meta: TableMetadata, rows: Tabl
   const spec = defaultSpec(meta);
   const target = opts.targetFileSizeBytes ?? Number(tableProperty(meta, 'write.target-file-size-bytes'));
   const rowGroupRows = opts.rowGroupRows ?? 1024 * 1024;
+  const enc = parquetEncoding(meta, schema);
   const conformed = conformToSchema(rows, schema, { table: meta.location });
   const groups = groupByPartition(conformed, spec, schema);
   const names = spec.fields.map((f) => f.name);
@@ -147,17 +169,17 @@ export async function writeDataFiles(io: FileIO, meta: TableMetadata, rows: Tabl
           // A split is needed and nothing tells the encoded size yet: Arrow bytes overestimate it several times, so
           // learn it from a sample before sizing the first file.
           const sample = Math.min(group.rows - start, SAMPLE_ROWS);
-          encodedBytesPerRow = encodeParquet(groupTable.slice(start, start + sample), rowGroupRows).byteLength / sample;
+          encodedBytesPerRow = encodeParquet(groupTable.slice(start, start + sample), rowGroupRows, enc).byteLength / sample;
           take = Math.max(1, Math.floor(target / encodedBytesPerRow));
         }
         // Avoid a tiny trailing file: absorb a remainder under 10% of a file.
         if (group.rows - (start + take) < take * 0.1) take = group.rows - start;
         const chunk = groupTable.slice(start, start + take);
-        const bytes = encodeParquet(chunk, rowGroupRows);
+        const bytes = encodeParquet(chunk, rowGroupRows, enc);
         const uri = joinUri(dir, dataFileName(operationId, ++fileCount));
         await io.write(uri, bytes);
         const footer = footerMetrics(bytes);
-        const metrics = arrowMetrics(chunk, schema);
+        const metrics = arrowMetrics(chunk, schema, { uuidBounds: enc.uuidStatistics });
         written.push({
           content: 0,
           file_path: uri,

@@ -8,7 +8,8 @@ import type { DataFile } from '../spec/manifest';
 import { isPrimitive, type Schema } from '../spec/schema';
 import { defaultSpec, type TableMetadata } from '../spec/table-metadata';
 import type { IcebergValue } from '../spec/values';
-import { recordedSortOrder } from './data-writer';
+import { annotateParquet } from '../parquet/annotate';
+import { parquetEncoding, recordedSortOrder } from './data-writer';
 import { footerMetrics, setBounds, type ColumnMetrics } from './metrics';
 
 export interface AdoptedFileOptions {
@@ -26,7 +27,8 @@ export interface AdoptedFileOptions {
 
 /** Adopts `parquet`, writes it to `o.uri` and returns its DataFile for prepareAppend. */
 export async function writeAdoptedFile(io: FileIO, meta: TableMetadata, parquet: Uint8Array, o: AdoptedFileOptions): Promise<DataFile> {
-  const bytes = adoptParquet(parquet, o.schema, o.uri);
+  const enc = parquetEncoding(meta, o.schema);
+  const bytes = annotateParquet(adoptParquet(parquet, o.schema, o.uri), o.schema, { uuidStatistics: enc.uuidStatistics });
   await io.write(o.uri, bytes);
   const footer = footerMetrics(bytes);
   const stats = parquetBounds(bytes, o.schema);
@@ -34,7 +36,7 @@ export async function writeAdoptedFile(io: FileIO, meta: TableMetadata, parquet:
   for (const f of o.schema.fields) {
     const min = stats.min[f.id];
     const max = stats.max[f.id];
-    if (isPrimitive(f.type) && min !== undefined && max !== undefined) setBounds(bounds, f.id, f.type, min, max);
+    if (isPrimitive(f.type) && min !== undefined && max !== undefined && (f.type !== 'uuid' || enc.uuidStatistics)) setBounds(bounds, f.id, f.type, min, max);
   }
   return {
     content: 0,
