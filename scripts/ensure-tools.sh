@@ -196,7 +196,7 @@ ensure_chromium
 # DuckDB with its iceberg extension loaded from the PyPI wheel's files (DuckDB cannot download extensions here),
 # and Spark 3.5 with Iceberg Java (pyspark from PyPI, the runtime jar and the Postgres JDBC driver from Maven
 # Central into .tools/jars). Spark needs Java 17 (/usr/bin/java on the CI image).
-READER_PIP=(duckdb==1.5.5 duckdb-extension-iceberg==1.5.5 pyspark==3.5.9)
+READER_PIP=(duckdb==1.5.5 duckdb-extension-iceberg==1.5.5 duckdb-extension-avro==1.5.5 pyspark==3.5.9)
 JARS_DIR="$TOOLS/jars"
 READER_JARS=(org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.1 org.postgresql:postgresql:42.7.14)
 ensure_readers() {

@@ -37,7 +37,7 @@ export async function writeWithClickHouse(ch: ClickHouse, io: FileIO, meta: Tabl
         const split = nFiles > 1 ? { limit: perFile, offset: k * perFile } : undefined;
         const parquet = await exportPartition(ch, b, { exprs, parts, group, groups: groups.length, ...(split ? { split } : {}) });
         const uri = joinUri(dir, dataFileName(operationId, ++fileCount));
-        const file = await writeAdoptedFile(io, meta, parquet, { uri, schema: b.schema, partition, sortOrderId: b.sortOrderId, ...(nFiles === 1 ? { nanCounts: group.nans } : {}) }).catch((err: unknown) => {
+        const file = await writeAdoptedFile(io, meta, parquet, { uri, schema: b.schema, partition, sortOrderId: b.sortOrderId, nanFields: Object.keys(group.nans).map(Number).filter((id) => group.nans[id]! > 0), ...(nFiles === 1 ? { nanCounts: group.nans } : {}) }).catch((err: unknown) => {
           if (!(err instanceof DataSchemaMismatchError)) throw err;
           // This server encodes a column differently from what the spec requires (another ClickHouse version?).
           throw new DataSchemaMismatchError(err.column, `${err.message.replace(/^.*? at column \S+: /, '')}; ClickHouse's Parquet for table ${b.table} cannot be adopted as is: set encoder: arrow for it in the table registry`);

@@ -1,8 +1,8 @@
 // Footer fixes for Parquet files coldtier writes (parquet-wasm's, and ClickHouse's once adopted): the UUID logical
 // type the spec's Parquet mapping requires on uuid columns (arrow-rs writes FIXED_LEN_BYTE_ARRAY(16) bare, since Arrow
-// has no UUID type to carry it), and, unless the table opts back in, no min/max statistics on uuid columns (row-group
-// statistics and page indexes), because Iceberg Java compares UUIDs as signed longs and prunes row groups holding the
-// value it looks for (apache/iceberg#14216; see docs/interop.md). Only the footer changes: the pages are kept as is.
+// has no UUID type to carry it), and, unless the table opts back in, no min/max statistics (row-group statistics and
+// page indexes) on uuid columns, which Iceberg Java compares as signed longs (apache/iceberg#14216), nor on float
+// columns holding NaN, which pyarrow misreads (docs/interop.md). Only the footer changes.
 
 import type { IcebergType, NestedField, Schema } from '../spec/schema';
 import { CHUNK, COLMETA, decodeFooter, EL, FILE, LOGICAL, replaceFooter, RG } from './footer';
@@ -33,19 +33,27 @@ export function uuidFieldIds(fields: NestedField[]): Set<number> {
 export interface AnnotateOptions {
   /** Keep min/max statistics (row groups and page index) on uuid columns. @default false */
   uuidStatistics?: boolean;
+  /**
+   * Field ids whose min/max statistics to remove as well: float columns holding NaN, whose min/max (which leave NaN
+   * out, as the Parquet spec says) pyarrow takes as covering every value, and skips the NaN rows (docs/interop.md).
+   * @default none
+   */
+  noMinMax?: Iterable<number>;
 }
 
 /**
- * `file` with the UUID logical type on every column whose field id is a uuid field of `schema`, and (unless
- * `uuidStatistics`) those columns' min/max statistics removed. Returns `file` itself when there is nothing to change.
+ * `file` with the UUID logical type on every column whose field id is a uuid field of `schema`, and the min/max
+ * statistics removed from those columns (unless `uuidStatistics`) and from `noMinMax`. Returns `file` itself when
+ * there is nothing to change.
  */
 export function annotateParquet(file: Uint8Array, schema: Schema, o: AnnotateOptions = {}): Uint8Array {
   const uuids = uuidFieldIds(schema.fields);
-  if (!uuids.size) return file;
+  const strip = new Set<number>([...(o.noMinMax ?? []), ...(o.uuidStatistics ? [] : uuids)]);
+  if (!uuids.size && !strip.size) return file;
   const footer = decodeFooter(file, 'parquet file');
   const elements = ((getField(footer.meta, FILE.schema) as TList | undefined)?.items ?? []) as TStruct[];
   // Leaf paths of uuid columns, to find their column chunks (which name their column by path, not by id).
-  const uuidPaths = new Set<string>();
+  const stripPaths = new Set<string>();
   let pos = 1; // element 0 is the root
   const walk = (prefix: string[]): void => {
     const el = elements[pos++]!;
@@ -53,19 +61,18 @@ export function annotateParquet(file: Uint8Array, schema: Schema, o: AnnotateOpt
     const children = Number(getField(el, EL.numChildren) ?? 0n);
     for (let c = 0; c < children; c++) walk(path);
     const id = getField(el, EL.fieldId);
-    if (!children && typeof id === 'bigint' && uuids.has(Number(id))) {
-      setField(el, EL.logicalType, T.STRUCT, [{ id: LOGICAL.UUID, type: T.STRUCT, value: [] }]);
-      uuidPaths.add(path.join('\u0000'));
-    }
+    if (children || typeof id !== 'bigint') return;
+    if (uuids.has(Number(id))) setField(el, EL.logicalType, T.STRUCT, [{ id: LOGICAL.UUID, type: T.STRUCT, value: [] }]);
+    if (strip.has(Number(id))) stripPaths.add(path.join('\u0000'));
   };
   const roots = Number(getField(elements[0] ?? [], EL.numChildren) ?? 0n);
   for (let c = 0; c < roots; c++) walk([]);
-  if (!o.uuidStatistics) {
+  if (stripPaths.size) {
     for (const rg of ((getField(footer.meta, FILE.rowGroups) as TList | undefined)?.items ?? []) as TStruct[]) {
       for (const chunk of ((getField(rg, RG.columns) as TList).items ?? []) as TStruct[]) {
         const md = getField(chunk, CHUNK.metaData) as TStruct | undefined;
         const path = ((getField(md ?? [], COLMETA.path) as TList | undefined)?.items ?? []).map((b) => new TextDecoder().decode(b as Uint8Array));
-        if (!md || !uuidPaths.has(path.join('\u0000'))) continue;
+        if (!md || !stripPaths.has(path.join('\u0000'))) continue;
         const stats = getField(md, COLMETA.statistics) as TStruct | undefined;
         if (stats) setField(md, COLMETA.statistics, T.STRUCT, stats.filter((f) => !STAT_VALUE_FIELDS.has(f.id)));
         const kept = chunk.filter((f) => !COLUMN_INDEX_FIELDS.has(f.id));

@@ -66,6 +66,13 @@ export const TABLE_PROPERTY_DEFAULTS = {
    * only -0.0 (and `x = -0.0` those with only 0.0). See docs/interop.md.
    */
   'coldtier.write.parquet.float-dictionary': 'false',
+  /**
+   * "true": float/double column chunks holding NaN keep their Parquet min/max statistics (which leave NaN out, as the
+   * Parquet spec says). Off by default because pyarrow's row-group filter (so PyIceberg's scans) takes those min/max
+   * as covering every value and skips the NaN rows of `IsNaN(x)`. The manifest's bounds and NaN counts are written
+   * either way, and ClickHouse-encoded files follow this too. See docs/interop.md.
+   */
+  'coldtier.write.parquet.nan-float-statistics': 'false',
 } as const;
 
 function topLevelField(schema: Schema, column: string, what: string): NestedField {

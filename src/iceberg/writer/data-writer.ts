@@ -47,6 +47,7 @@ export interface ParquetEncoding {
   schema: Schema;
   floatDictionary: boolean;
   uuidStatistics: boolean;
+  nanStatistics: boolean;
 }
 
 export function parquetEncoding(meta: TableMetadata, schema: Schema): ParquetEncoding {
@@ -54,10 +55,12 @@ export function parquetEncoding(meta: TableMetadata, schema: Schema): ParquetEnc
     schema,
     floatDictionary: tableProperty(meta, 'coldtier.write.parquet.float-dictionary') === 'true',
     uuidStatistics: tableProperty(meta, 'coldtier.write.uuid-bounds') === 'true',
+    nanStatistics: tableProperty(meta, 'coldtier.write.parquet.nan-float-statistics') === 'true',
   };
 }
 
-function encodeParquet(table: Table, rowGroupRows: number, enc: ParquetEncoding): Uint8Array {
+/** Encodes `table`; `nanFields` are the float fields holding NaN (their min/max go unless enc.nanStatistics). */
+function encodeParquet(table: Table, rowGroupRows: number, enc: ParquetEncoding, nanFields: number[] = []): Uint8Array {
   // Both arguments are consumed (freed) by writeParquet, so build them per call.
   let props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setMaxRowGroupSize(rowGroupRows);
   if (!enc.floatDictionary) {
@@ -68,7 +71,7 @@ function encodeParquet(table: Table, rowGroupRows: number, enc: ParquetEncoding)
     for (const f of enc.schema.fields) if (isFloat(f.type)) props = props.setColumnDictionaryEnabled(f.name, false);
   }
   const bytes = pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(table, 'stream')), props.build());
-  return annotateParquet(bytes, enc.schema, { uuidStatistics: enc.uuidStatistics });
+  return annotateParquet(bytes, enc.schema, { uuidStatistics: enc.uuidStatistics, noMinMax: enc.nanStatistics ? [] : nanFields });
 }
 
 /** Rows encoded to learn the compression ratio when a table has no files yet and a partition must be split. */
@@ -175,11 +178,12 @@ export async function writeDataFiles(io: FileIO, meta: TableMetadata, rows: Tabl
         // Avoid a tiny trailing file: absorb a remainder under 10% of a file.
         if (group.rows - (start + take) < take * 0.1) take = group.rows - start;
         const chunk = groupTable.slice(start, start + take);
-        const bytes = encodeParquet(chunk, rowGroupRows, enc);
+        const metrics = arrowMetrics(chunk, schema, { uuidBounds: enc.uuidStatistics });
+        const nanFields = Object.entries(metrics.nan_value_counts).filter(([, n]) => n > 0).map(([id]) => Number(id));
+        const bytes = encodeParquet(chunk, rowGroupRows, enc, nanFields);
         const uri = joinUri(dir, dataFileName(operationId, ++fileCount));
         await io.write(uri, bytes);
         const footer = footerMetrics(bytes);
-        const metrics = arrowMetrics(chunk, schema, { uuidBounds: enc.uuidStatistics });
         written.push({
           content: 0,
           file_path: uri,

@@ -1,0 +1,65 @@
+# Answers the differential pruning test's predicates with one reader, each with its own pruning on:
+#   readers.py pyiceberg|duckdb|spark JOB.json  ->  JSON {table: {predicate id: [rows, sum of k]}} on stdout
+# JOB.json: {"tables": [{"name", "metadata" (a metadata.json path), "predicates": [{"id", "text"}]}]}, the text
+# in the reader's dialect (test/interop/predicates.ts). PyIceberg also reports the files it planned per predicate.
+import glob, importlib, json, os, sys
+
+reader, job_path = sys.argv[1], sys.argv[2]
+job = json.load(open(job_path))
+out = {}
+
+if reader == "pyiceberg":
+    from decimal import Decimal  # noqa: F401 (used by the predicate texts)
+    from uuid import UUID  # noqa: F401
+    from pyiceberg.expressions import *  # noqa: F401,F403
+    from pyiceberg.table import StaticTable
+    import pyarrow.compute as pc
+    for t in job["tables"]:
+        table = StaticTable.from_metadata(t["metadata"])
+        res = {}
+        for p in t["predicates"]:
+            scan = table.scan(row_filter=eval(p["text"]), selected_fields=("k",))
+            rows = scan.to_arrow()
+            s = pc.sum(rows.column("k")).as_py() if rows.num_rows else 0
+            res[p["id"]] = [rows.num_rows, int(s or 0), len(list(scan.plan_files()))]
+        out[t["name"]] = res
+
+elif reader == "duckdb":
+    import duckdb
+    con = duckdb.connect(config={"allow_unsigned_extensions": "true", "autoinstall_known_extensions": "false", "autoload_known_extensions": "false"})
+    # DuckDB cannot download extensions here: load the ones the PyPI packages ship (avro first, iceberg needs it).
+    for ext in ["avro", "iceberg"]:
+        mod = importlib.import_module(f"duckdb_extension_{ext}")
+        con.execute(f"LOAD '{glob.glob(os.path.join(os.path.dirname(mod.__file__), 'extensions', '*', ext + '.duckdb_extension'))[0]}'")
+    con.execute("SET TimeZone = 'UTC'")
+    for t in job["tables"]:
+        res = {}
+        for p in t["predicates"]:
+            n, s = con.execute(f"SELECT count(*), coalesce(sum(k), 0)::BIGINT FROM iceberg_scan('{t['metadata']}') WHERE {p['text']}").fetchone()
+            res[p["id"]] = [n, s]
+        out[t["name"]] = res
+
+elif reader == "spark":
+    from pyspark.sql import SparkSession
+    jars = ",".join(sorted(glob.glob(os.path.join(os.environ["COLDTIER_JARS_DIR"], "*.jar"))))
+    spark = (SparkSession.builder.master("local[2]").appName("coldtier-pruning")
+             .config("spark.jars", jars)
+             .config("spark.sql.session.timeZone", "UTC")
+             .config("spark.ui.enabled", "false")
+             .config("spark.sql.shuffle.partitions", "2")
+             .config("spark.driver.memory", "1g")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    for t in job["tables"]:
+        # A table loaded by its metadata file (Iceberg's StaticTableOperations): planned and filtered by Iceberg Java.
+        spark.read.format("iceberg").load(t["metadata"]).createOrReplaceTempView("t")
+        res = {}
+        for p in t["predicates"]:
+            r = spark.sql(f"SELECT count(*) AS n, coalesce(sum(k), 0) AS s FROM t WHERE {p['text']}").collect()[0]
+            res[p["id"]] = [r["n"], int(r["s"])]
+        out[t["name"]] = res
+    spark.stop()
+else:
+    sys.exit(f"unknown reader {reader}")
+
+print(json.dumps(out))
