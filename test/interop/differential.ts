@@ -98,17 +98,29 @@ export async function chdbAnswers(ch: ClickHouse, t: EdgeTable): Promise<Map<str
   return out;
 }
 
-/** A reader of test/interop/readers.py (PyIceberg, DuckDB or Spark), all tables in one process. */
-export async function pythonAnswers(engine: Exclude<Engine, 'source' | 'chdb'>, tables: EdgeTable[]): Promise<Map<string, Map<string, Answer>>> {
-  const job = join(tempDir(`job-${engine}`), 'job.json');
-  const text = (p: Predicate) => render(p, engine);
-  writeFileSync(job, JSON.stringify({ tables: tables.map((t) => ({ name: t.name, metadata: t.metadataUri.replace(/^file:\/\//, ''), predicates: predicatesOf(t.name).map((p) => ({ id: p.id, text: text(p) })) })) }));
-  const { stdout } = await promisify(execFile)(join(venvBinDir(), 'python'), [join(import.meta.dirname, 'readers.py'), engine, job], {
+/** A job for test/interop/readers.py (its format is described there). */
+export interface ReaderJob {
+  tables: Array<{ name: string; metadata?: string; ident?: string; predicates: Array<{ id: string; text: string }> }>;
+  catalog?: { name: string; uri: string; user: string; password: string; warehouse: string };
+  before?: string[];
+}
+
+/** Runs one reader of test/interop/readers.py over `job`: answers per table name (and `_before` rows for Spark). */
+export async function runReader(engine: Exclude<Engine, 'source' | 'chdb'>, job: ReaderJob): Promise<Record<string, unknown>> {
+  const path = join(tempDir(`job-${engine}`), 'job.json');
+  writeFileSync(path, JSON.stringify(job));
+  const { stdout } = await promisify(execFile)(join(venvBinDir(), 'python'), [join(import.meta.dirname, 'readers.py'), engine, path], {
     maxBuffer: 64 << 20,
     env: { ...process.env, COLDTIER_JARS_DIR: join(toolsDir(), 'jars'), PYSPARK_PYTHON: join(venvBinDir(), 'python') },
   });
-  const all = JSON.parse(stdout) as Record<string, Record<string, Answer>>;
-  return new Map(Object.entries(all).map(([name, r]) => [name, new Map(Object.entries(r))]));
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+/** A reader of test/interop/readers.py (PyIceberg, DuckDB or Spark) over the edge tables, all in one process. */
+export async function pythonAnswers(engine: Exclude<Engine, 'source' | 'chdb'>, tables: EdgeTable[]): Promise<Map<string, Map<string, Answer>>> {
+  const text = (p: Predicate) => render(p, engine);
+  const all = await runReader(engine, { tables: tables.map((t) => ({ name: t.name, metadata: t.metadataUri.replace(/^file:\/\//, ''), predicates: predicatesOf(t.name).map((p) => ({ id: p.id, text: text(p) })) })) });
+  return new Map(tables.map((t) => [t.name, new Map(Object.entries(all[t.name] as Record<string, Answer>))]));
 }
 
 /** A known reader bug: which answers it spoils (on which table), and where it is tracked upstream. */

@@ -64,11 +64,16 @@ function valueIndex(c: number, len: number): string {
   return `multiIf(${j} >= ${FILES - 2}, number % ${len}, ${j} % 3 = 0, (${j} + ${c}) % ${len}, (${j} + ${c} + (number % 4 = 3)) % ${len})`;
 }
 
-export function edgeTableDdl(name: string, columns = EDGE_COLUMNS): string {
-  return `CREATE TABLE ${name} (k UInt32, ${columns.map((c) => `${c.name} ${c.ch}`).join(', ')}) ENGINE = MergeTree ORDER BY k`;
+/** The source table; `extra` column definitions go last (e.g. an offload watermark). */
+export function edgeTableDdl(name: string, extra: string[] = []): string {
+  return `CREATE TABLE ${name} (${['k UInt32', ...EDGE_COLUMNS.map((c) => `${c.name} ${c.ch}`), ...extra].join(', ')}) ENGINE = MergeTree ORDER BY k`;
 }
 
-export function edgeTableInsert(name: string, columns = EDGE_COLUMNS): string {
-  const exprs = columns.map((c, i) => `[${c.values.map((v) => chLiteral(c, v)).join(', ')}][${valueIndex(i, c.values.length)} + 1] AS ${c.name}`);
-  return `INSERT INTO ${name} SELECT toUInt32(number) AS k, ${exprs.join(', ')} FROM numbers(${FILES * ROWS_PER_FILE})`;
+/** Inserts rows k in [from, from + count) (the pattern repeats every FILES files), and `sequence` = k when asked. */
+export function edgeTableInsert(name: string, o: { from?: number; count?: number; sequence?: boolean } = {}): string {
+  const exprs = EDGE_COLUMNS.map((c, i) => `[${c.values.map((v) => chLiteral(c, v)).join(', ')}][${valueIndex(i, c.values.length)} + 1] AS ${c.name}`);
+  const cols = ['k', ...EDGE_COLUMNS.map((c) => c.name), ...(o.sequence ? ['sequence'] : [])];
+  const from = o.from ?? 0;
+  const rows = `(SELECT number % ${FILES * ROWS_PER_FILE} AS number, number AS n FROM numbers(${from}, ${o.count ?? FILES * ROWS_PER_FILE}))`;
+  return `INSERT INTO ${name} (${cols.join(', ')}) SELECT toUInt32(n) AS k, ${exprs.join(', ')}${o.sequence ? ', toInt64(n) AS sequence' : ''} FROM ${rows}`;
 }

@@ -2,6 +2,7 @@
 #   readers.py pyiceberg|duckdb|spark JOB.json  ->  JSON {table: {predicate id: [rows, sum of k]}} on stdout
 # JOB.json: {"tables": [{"name", "metadata" (a metadata.json path), "predicates": [{"id", "text"}]}]}, the text
 # in the reader's dialect (test/interop/predicates.ts). PyIceberg also reports the files it planned per predicate.
+# Spark may instead read a table of coldtier's JDBC catalog ("ident", with job["catalog"]), after job["before"].
 import glob, importlib, json, os, sys
 
 reader, job_path = sys.argv[1], sys.argv[2]
@@ -42,17 +43,30 @@ elif reader == "duckdb":
 elif reader == "spark":
     from pyspark.sql import SparkSession
     jars = ",".join(sorted(glob.glob(os.path.join(os.environ["COLDTIER_JARS_DIR"], "*.jar"))))
-    spark = (SparkSession.builder.master("local[2]").appName("coldtier-pruning")
-             .config("spark.jars", jars)
-             .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.ui.enabled", "false")
-             .config("spark.sql.shuffle.partitions", "2")
-             .config("spark.driver.memory", "1g")
-             .getOrCreate())
+    builder = (SparkSession.builder.master("local[2]").appName("coldtier-readers")
+               .config("spark.jars", jars)
+               .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.driver.memory", "1g"))
+    # Optionally coldtier's JDBC catalog in Postgres (job["catalog"]: name, uri, user, password, warehouse), for the
+    # Iceberg procedures in job["before"] (run first; their result rows are returned under "_before").
+    cat = job.get("catalog")
+    if cat:
+        prefix = f"spark.sql.catalog.{cat['name']}"
+        for k, v in {"": "org.apache.iceberg.spark.SparkCatalog", ".catalog-impl": "org.apache.iceberg.jdbc.JdbcCatalog", ".uri": cat["uri"],
+                     ".jdbc.user": cat["user"], ".jdbc.password": cat["password"], ".jdbc.schema-version": "V1", ".warehouse": cat["warehouse"]}.items():
+            builder = builder.config(prefix + k, v)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    out["_before"] = [[str(v) for v in r] for sql in job.get("before", []) for r in spark.sql(sql).collect()]
     for t in job["tables"]:
-        # A table loaded by its metadata file (Iceberg's StaticTableOperations): planned and filtered by Iceberg Java.
-        spark.read.format("iceberg").load(t["metadata"]).createOrReplaceTempView("t")
+        if "ident" in t:
+            spark.table(t["ident"]).createOrReplaceTempView("t")
+        else:
+            # A table loaded by its metadata file (Iceberg's StaticTableOperations): planned and filtered by Iceberg Java.
+            spark.read.format("iceberg").load(t["metadata"]).createOrReplaceTempView("t")
         res = {}
         for p in t["predicates"]:
             r = spark.sql(f"SELECT count(*) AS n, coalesce(sum(k), 0) AS s FROM t WHERE {p['text']}").collect()[0]

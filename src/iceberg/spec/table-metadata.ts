@@ -124,6 +124,21 @@ export function buildSortOrder(schema: Schema, inputs: SortFieldInput[], orderId
   };
 }
 
+/**
+ * Iceberg Java's own per-column settings that keep other writers (Spark's rewrite_data_files, say) from writing uuid
+ * bounds and Parquet statistics either, unless the table opts in to them (coldtier.write.uuid-bounds): a file Spark
+ * writes with them is misread by Spark itself (apache/iceberg#14216). Keyed by column name, for top-level columns.
+ */
+function otherWriterUuidProperties(schema: Schema, properties: Record<string, string>): Record<string, string> {
+  if (properties['coldtier.write.uuid-bounds'] === 'true') return {};
+  const out: Record<string, string> = {};
+  for (const f of schema.fields.filter((x) => x.type === 'uuid')) {
+    out[`write.metadata.metrics.column.${f.name}`] = 'counts';
+    out[`write.parquet.stats-enabled.column.${f.name}`] = 'false';
+  }
+  return out;
+}
+
 /** Metadata for a new, empty table (no snapshot). Write it with serializeTableMetadata as `00000-<uuid>.metadata.json`. */
 export function newTableMetadata(args: {
   location: string;
@@ -152,7 +167,7 @@ export function newTableMetadata(args: {
     'default-sort-order-id': args.sortBy?.length ? 1 : 0,
     'sort-orders': sortOrders,
     // The name mapping lets readers resolve files without field ids (e.g. added by other tools) by column name.
-    properties: { 'write.parquet.compression-codec': 'zstd', [NAME_MAPPING_PROPERTY]: JSON.stringify(nameMappingFor(schema)), ...(args.properties ?? {}) },
+    properties: { 'write.parquet.compression-codec': 'zstd', [NAME_MAPPING_PROPERTY]: JSON.stringify(nameMappingFor(schema)), ...otherWriterUuidProperties(schema, args.properties ?? {}), ...(args.properties ?? {}) },
     refs: {},
     snapshots: [],
     'snapshot-log': [],
