@@ -68,9 +68,13 @@ elif reader == "spark":
             # A table loaded by its metadata file (Iceberg's StaticTableOperations): planned and filtered by Iceberg Java.
             spark.read.format("iceberg").load(t["metadata"]).createOrReplaceTempView("t")
         res = {}
-        for p in t["predicates"]:
-            r = spark.sql(f"SELECT count(*) AS n, coalesce(sum(k), 0) AS s FROM t WHERE {p['text']}").collect()[0]
-            res[p["id"]] = [r["n"], int(r["s"])]
+        # One query per 40 predicates (a UNION ALL of filtered counts, each branch planned and pruned on its own):
+        # a query per predicate spends most of its time in job scheduling.
+        preds = t["predicates"]
+        for at in range(0, len(preds), 40):
+            branches = [f"SELECT {i} AS i, count(*) AS n, coalesce(sum(k), 0) AS s FROM t WHERE {p['text']}" for i, p in enumerate(preds[at:at + 40], at)]
+            for r in spark.sql(" UNION ALL ".join(branches)).collect():
+                res[preds[r["i"]]["id"]] = [r["n"], int(r["s"])]
         out[t["name"]] = res
     spark.stop()
 else:

@@ -13,13 +13,13 @@ const STAT_VALUE_FIELDS = new Set([1, 2, 5, 6, 7, 8]);
 /** ColumnChunk.column_index_offset / column_index_length: the page index's per-page min/max. */
 const COLUMN_INDEX_FIELDS = new Set([6, 7]);
 
-/** Field ids of every uuid value in `fields`, nested ones included (list elements, map keys and values). */
-export function uuidFieldIds(fields: NestedField[]): Set<number> {
+/** Field ids of every value of one of `types` in `fields`, nested ones included (list elements, map keys and values). */
+export function fieldIdsOfType(fields: NestedField[], types: readonly string[]): Set<number> {
   const ids = new Set<number>();
   const visit = (id: number, t: IcebergType): void => {
-    if (t === 'uuid') ids.add(id);
-    else if (typeof t === 'string') return;
-    else if (t.type === 'struct') t.fields.forEach((f) => visit(f.id, f.type));
+    if (typeof t === 'string') {
+      if (types.includes(t)) ids.add(id);
+    } else if (t.type === 'struct') t.fields.forEach((f) => visit(f.id, f.type));
     else if (t.type === 'list') visit(t['element-id'], t.element);
     else {
       visit(t['key-id'], t.key);
@@ -47,7 +47,7 @@ export interface AnnotateOptions {
  * there is nothing to change.
  */
 export function annotateParquet(file: Uint8Array, schema: Schema, o: AnnotateOptions = {}): Uint8Array {
-  const uuids = uuidFieldIds(schema.fields);
+  const uuids = fieldIdsOfType(schema.fields, ['uuid']);
   const strip = new Set<number>([...(o.noMinMax ?? []), ...(o.uuidStatistics ? [] : uuids)]);
   if (!uuids.size && !strip.size) return file;
   const footer = decodeFooter(file, 'parquet file');

@@ -8,8 +8,8 @@ import { conformToSchema } from '../arrow/arrow-schema';
 import type { FileIO } from '../io/file-io';
 import { joinUri } from '../io/uri';
 import type { DataFile } from '../spec/manifest';
-import { annotateParquet } from '../parquet/annotate';
-import type { IcebergType, Schema } from '../spec/schema';
+import { annotateParquet, fieldIdsOfType } from '../parquet/annotate';
+import type { Schema } from '../spec/schema';
 import { currentSchema, defaultSpec, tableProperty, type TableMetadata } from '../spec/table-metadata';
 import { humanPartitionValue, javaUrlEncode } from '../spec/transforms';
 import type { IcebergValue } from '../spec/values';
@@ -64,11 +64,11 @@ function encodeParquet(table: Table, rowGroupRows: number, enc: ParquetEncoding,
   // Both arguments are consumed (freed) by writeParquet, so build them per call.
   let props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setMaxRowGroupSize(rowGroupRows);
   if (!enc.floatDictionary) {
-    const isFloat = (t: IcebergType) => t === 'float' || t === 'double';
+    const floats = fieldIdsOfType(enc.schema.fields, ['float', 'double']);
+    const topLevel = enc.schema.fields.filter((f) => floats.has(f.id));
     // Column options take a top-level name; a float nested in a list or map turns dictionaries off for the file.
-    const nested = enc.schema.fields.some((f) => typeof f.type !== 'string' && /"(float|double)"/.test(JSON.stringify(f.type)));
-    if (nested) props = props.setDictionaryEnabled(false);
-    for (const f of enc.schema.fields) if (isFloat(f.type)) props = props.setColumnDictionaryEnabled(f.name, false);
+    if (topLevel.length < floats.size) props = props.setDictionaryEnabled(false);
+    for (const f of topLevel) props = props.setColumnDictionaryEnabled(f.name, false);
   }
   const bytes = pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(table, 'stream')), props.build());
   return annotateParquet(bytes, enc.schema, { uuidStatistics: enc.uuidStatistics, noMinMax: enc.nanStatistics ? [] : nanFields });
