@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { openClickHouse, type ClickHouse } from '../../src/clickhouse/client';
 import { tempDir } from '../iceberg/helpers';
-import { buildEdgeTables, chdbAnswers, compare, describe, PREDICATES, pythonAnswers, sourceAnswers, type Answer, type EdgeTable, type KnownBug, type Mismatch } from './differential';
+import { buildEdgeTables, chdbAnswers, compare, describe, PREDICATES, pythonAnswers, sourceAnswers, type Answer, type EdgeTable, type Mismatch } from './differential';
+import { KNOWN_BUGS as KNOWN } from './known-bugs';
 
 let ch: ClickHouse;
 let tables: EdgeTable[];
@@ -24,47 +25,6 @@ after(async () => {
   await ch.close();
 });
 
-const KNOWN: KnownBug[] = [
-  {
-    // A Python float literal binds to a float column through DoubleLiteral.to(FloatType), which turns ±inf into
-    // FloatAboveMax/FloatBelowMin ("out of range"): = inf matches nothing, > -inf everything. Same logic as Iceberg
-    // Java's DoubleLiteral (questioned in apache/iceberg#13255); Spark binds a FLOAT literal and is not affected.
-    engine: 'pyiceberg',
-    issue: 'PyIceberg 0.12 DoubleLiteral.to(FloatType) maps ±inf to out-of-range sentinels (cf. apache/iceberg#13255)',
-    affects: (p) => p.col.kind === 'float' && p.vals.some((v) => v === 'inf' || v === '-inf'),
-  },
-  {
-    // In is evaluated with pyarrow's is_in, which hashes floats bitwise: In(x, {-0.0}) misses 0.0 (and the reverse).
-    engine: 'pyiceberg',
-    issue: 'PyIceberg 0.12 / pyarrow 26 is_in tells -0.0 from 0.0 (no upstream issue found)',
-    affects: (p) => p.op === 'in' && (p.col.kind === 'float' || p.col.kind === 'double') && p.vals.some((v) => Number(v) === 0),
-  },
-  {
-    // Parquet min/max leave NaN out (as the Parquet spec says); pyarrow's row-group filter takes them as covering
-    // every value and skips NaN rows. coldtier removes min/max from float chunks holding NaN unless opted in.
-    engine: 'pyiceberg',
-    table: 'opted-in',
-    issue: 'pyarrow row-group statistics filter skips NaN rows (coldtier.write.parquet.nan-float-statistics)',
-    affects: (p) => p.op === 'nan',
-  },
-  {
-    // ClickHouse decodes uuid manifest bounds without the byte swap its data path applies, and prunes files holding
-    // the UUID (ClickHouse #118366, #120446; fix proposed in #118380); with uuid Parquet statistics it also refuses the
-    // file ("Statistics have min_value > max_value"), since it orders UUIDs by their second half.
-    engine: 'chdb',
-    table: 'opted-in',
-    issue: 'ClickHouse 26.7 uuid bounds/statistics (ClickHouse #118366, #120446)',
-    affects: (p) => p.col.kind === 'uuid' && p.op !== 'null' && p.op !== 'notnull',
-  },
-  {
-    // ClickHouse's Iceberg min/max pruning drops the file holding decimal(18,8)'s most negative value (right with
-    // use_iceberg_partition_pruning = 0). ClickHouse widens decimal bounds by one integral unit before pruning, past
-    // the precision here; the same family as ClickHouse #116999 (fix proposed in #119712).
-    engine: 'chdb',
-    issue: 'ClickHouse 26.7 decimal bound widening at the precision limit (cf. ClickHouse #116999, #119712)',
-    affects: (p) => p.col.name === 'd18' && p.vals.includes('-9999999999.99999999'),
-  },
-];
 
 function check(mismatches: Mismatch[], engine: string): void {
   const unexpected = mismatches.filter((m) => !m.bug);

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { openClickHouse, type ClickHouse } from '../../src/clickhouse/client';
 import { tempDir } from '../iceberg/helpers';
-import { buildEdgeTables, compare, describe, pythonAnswers, sourceAnswers, type Answer, type EdgeTable, type KnownBug } from '../interop/differential';
+import { buildEdgeTables, compare, describe, pythonAnswers, sourceAnswers, type Answer, type EdgeTable } from '../interop/differential';
+import { KNOWN_BUGS } from '../interop/known-bugs';
 
 let ch: ClickHouse;
 let tables: EdgeTable[];
@@ -23,26 +24,8 @@ after(async () => {
   await ch.close();
 });
 
-export const SPARK_KNOWN: KnownBug[] = [
-  {
-    // Iceberg Java compares UUIDs as two signed longs, so a file or row group whose bounds hold 80000000-… and above
-    // looks out of range (apache/iceberg#14216; fix in PR #14500, not in 1.10 or 1.12). coldtier writes no uuid
-    // bounds or statistics by default (coldtier.write.uuid-bounds).
-    engine: 'spark',
-    table: 'opted-in',
-    issue: 'apache/iceberg#14216 (UUIDs compared as signed longs)',
-    affects: (p) => p.col.kind === 'uuid',
-  },
-  {
-    // Iceberg Java's dictionary row-group filter compares floats with Float.compare (-0.0 < 0.0), so `x = 0.0` drops a
-    // row group whose dictionary holds only -0.0 (and `x = -0.0` one with only 0.0); IN and ranges the same way.
-    // coldtier writes float/double columns without dictionaries by default (coldtier.write.parquet.float-dictionary).
-    engine: 'spark',
-    table: 'opted-in',
-    issue: 'Iceberg Java ParquetDictionaryRowGroupFilter: -0.0 ≠ 0.0 (no upstream issue found)',
-    affects: (p) => (p.col.kind === 'float' || p.col.kind === 'double') && p.vals.some((v) => Number(v) === 0),
-  },
-];
+
+const SPARK_KNOWN = KNOWN_BUGS.filter((b) => b.engine === 'spark');
 
 it('Spark with Iceberg Java answers every predicate like the source', async () => {
   const answers = await pythonAnswers('spark', tables);

@@ -155,6 +155,11 @@ export function setBounds(m: Pick<ColumnMetrics, 'lower_bounds' | 'upper_bounds'
     const hi = truncateBinaryUpper(max as Uint8Array);
     m.lower_bounds[id] = truncateBinaryLower(min as Uint8Array);
     if (hi !== undefined) m.upper_bounds[id] = hi;
+  } else if ((type === 'float' || type === 'double') && (min === 0 || max === 0)) {
+    // A zero bound covers both zeros (-0.0 below, +0.0 above): Iceberg Java orders -0.0 < 0.0 (Float.compare), so
+    // a file of only -0.0 bounded by [-0.0, -0.0] is skipped for `x = 0.0`, though -0.0 = 0.0 for every engine.
+    m.lower_bounds[id] = toBinary(type, min === 0 ? -0 : min);
+    m.upper_bounds[id] = toBinary(type, max === 0 ? 0 : max);
   } else {
     m.lower_bounds[id] = toBinary(type, min);
     m.upper_bounds[id] = toBinary(type, max);
