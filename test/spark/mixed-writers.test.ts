@@ -56,8 +56,7 @@ test('Spark rewrite_data_files + expire_snapshots, then coldtier offload + maint
   };
   try {
     await ch.command(edgeTableDdl(name, ["ingested_at DateTime64(6, 'UTC') DEFAULT now64(6)", 'sequence Int64']));
-    const worker = await createWorker(settings, { services });
-    await worker.runUntil(async () => {
+    await (await createWorker(settings, { services })).runUntil(async () => {
       for (const from of [0, 240]) {
         await ch.command(edgeTableInsert(name, { from, count: 240, sequence: true }));
         await offload();
@@ -81,7 +80,8 @@ test('Spark rewrite_data_files + expire_snapshots, then coldtier offload + maint
     assert.equal(currentSnapshot(afterSpark.metadata)?.summary?.operation, 'replace');
 
     // coldtier on top: another offload, then its own compaction and expiry.
-    await worker.runUntil(async () => {
+    // A worker runs until its callback returns: a new one for this phase.
+    await (await createWorker(settings, { services })).runUntil(async () => {
       await ch.command(edgeTableInsert(name, { from: 480, count: 240, sequence: true }));
       await offload();
       const m = await quietly(() => startMaintenance(settings, { tables: [name], stages: ['compact', 'expire'], minInputFiles: 2, snapshotMaxAgeHours: 0, snapshotRetainLast: 1 }, { wait: true, json: true }));
