@@ -196,3 +196,36 @@ ensure_chromium() {
   say "installed: chromium"
 }
 ensure_chromium
+
+# --- issue 14: more Iceberg readers for the differential pruning test ---------------------------------
+# DuckDB with its iceberg extension loaded from the PyPI wheel's files (DuckDB cannot download extensions here),
+# and Spark 3.5 with Iceberg Java (pyspark from PyPI, the runtime jar and the Postgres JDBC driver from Maven
+# Central into .tools/jars). Spark needs Java 17 (/usr/bin/java on the CI image).
+READER_PIP=(duckdb==1.5.5 duckdb-extension-iceberg==1.5.5 duckdb-extension-avro==1.5.5 pyspark==3.5.9)
+JARS_DIR="$TOOLS/jars"
+READER_JARS=(org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.1 org.postgresql:postgresql:42.7.14)
+ensure_readers() {
+  local stamp="$VENV/.coldtier-requirements" p todo=()
+  for p in "${READER_PIP[@]}"; do grep -qxF "$p" "$stamp" 2>/dev/null || todo+=("$p"); done
+  if ((${#todo[@]} > 0)); then
+    say "installing readers into $VENV from PyPI: ${todo[*]} (first time: ~380 MB download, 1-2 minutes)"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off "${todo[@]}" >&2 ||
+      missing "PyPI packages ${todo[*]}" "$VENV/bin/python -m pip install ${todo[*]}"
+    printf '%s\n' "${todo[@]}" >>"$stamp"
+    installed+=("duckdb+pyspark")
+  fi
+  local a g rest art ver
+  for a in "${READER_JARS[@]}"; do
+    IFS=: read -r g art ver <<<"$a"
+    [[ -f "$JARS_DIR/$art-$ver.jar" ]] && continue
+    command -v mvn >/dev/null 2>&1 || missing "Maven (to fetch $a)" "$(sudo_prefix)apt-get install -y maven"
+    say "fetching $a from Maven Central into $JARS_DIR"
+    mvn -q -B dependency:copy -Dartifact="$a" -DoutputDirectory="$JARS_DIR" >&2 ||
+      missing "$a" "mvn dependency:copy -Dartifact=$a -DoutputDirectory=$JARS_DIR"
+    installed+=("$art")
+  done
+  command -v java >/dev/null 2>&1 || missing "Java 17 (for Spark)" "$(sudo_prefix)apt-get install -y openjdk-17-jre-headless"
+}
+installed=()
+ensure_readers
+((${#installed[@]} == 0)) || say "installed: ${installed[*]}"

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouse } from '../../clickhouse/client';
 import { exportPartition, partitionColumns, partitionGroups, partitionValue, valueExprs, type ClickHouseBatch } from '../../clickhouse/parquet-export';
-import { dataFileName, DataSchemaMismatchError, joinUri, partitionDir, tableBytesPerRow, writeAdoptedFile, type DataFile, type FileIO, type TableMetadata } from '../../iceberg';
+import { dataFileName, DataSchemaMismatchError, joinUri, partitionDir, tableBytesPerRow, tableProperty, writeAdoptedFile, type DataFile, type FileIO, type TableMetadata } from '../../iceberg';
 
 /** Encoded bytes per row assumed before a table has any file to learn from (sizes the first files only). */
 const DEFAULT_BYTES_PER_ROW = 100;
@@ -16,7 +16,8 @@ const DEFAULT_BYTES_PER_ROW = 100;
  * partition (and checks strings are UTF-8, and counts NaNs), then one query per file streams that partition's rows,
  * sorted, as Parquet. Returns the files for prepareAppend; on error, files already written are deleted.
  */
-export async function writeWithClickHouse(ch: ClickHouse, io: FileIO, meta: TableMetadata, b: ClickHouseBatch): Promise<{ files: DataFile[]; rows: number }> {
+export async function writeWithClickHouse(ch: ClickHouse, io: FileIO, meta: TableMetadata, batch: ClickHouseBatch): Promise<{ files: DataFile[]; rows: number }> {
+  const b: ClickHouseBatch = { floatDictionary: tableProperty(meta, 'coldtier.write.parquet.float-dictionary') === 'true', ...batch };
   const exprs = valueExprs(b);
   const parts = partitionColumns(meta, b, exprs);
   const groups = await partitionGroups(ch, b, parts, exprs);
@@ -36,7 +37,7 @@ export async function writeWithClickHouse(ch: ClickHouse, io: FileIO, meta: Tabl
         const split = nFiles > 1 ? { limit: perFile, offset: k * perFile } : undefined;
         const parquet = await exportPartition(ch, b, { exprs, parts, group, groups: groups.length, ...(split ? { split } : {}) });
         const uri = joinUri(dir, dataFileName(operationId, ++fileCount));
-        const file = await writeAdoptedFile(io, meta, parquet, { uri, schema: b.schema, partition, sortOrderId: b.sortOrderId, ...(nFiles === 1 ? { nanCounts: group.nans } : {}) }).catch((err: unknown) => {
+        const file = await writeAdoptedFile(io, meta, parquet, { uri, schema: b.schema, partition, sortOrderId: b.sortOrderId, nanFields: Object.keys(group.nans).map(Number).filter((id) => group.nans[id]! > 0), ...(nFiles === 1 ? { nanCounts: group.nans } : {}) }).catch((err: unknown) => {
           if (!(err instanceof DataSchemaMismatchError)) throw err;
           // This server encodes a column differently from what the spec requires (another ClickHouse version?).
           throw new DataSchemaMismatchError(err.column, `${err.message.replace(/^.*? at column \S+: /, '')}; ClickHouse's Parquet for table ${b.table} cannot be adopted as is: set encoder: arrow for it in the table registry`);

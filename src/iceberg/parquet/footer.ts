@@ -9,16 +9,16 @@ import { compareValues, fromBigEndian, type IcebergValue } from '../spec/values'
 import { decodeStruct, encodeStruct, getField, setField, T, type TList, type TStruct } from './thrift-compact';
 
 // parquet.thrift field ids and enum values used below.
-const FILE = { schema: 2, rowGroups: 4 } as const;
-const EL = { type: 1, typeLength: 2, repetition: 3, name: 4, numChildren: 5, convertedType: 6, scale: 7, precision: 8, fieldId: 9, logicalType: 10 } as const;
+export const FILE = { schema: 2, rowGroups: 4 } as const;
+export const EL = { type: 1, typeLength: 2, repetition: 3, name: 4, numChildren: 5, convertedType: 6, scale: 7, precision: 8, fieldId: 9, logicalType: 10 } as const;
 const PHYSICAL = { BOOLEAN: 0, INT32: 1, INT64: 2, FLOAT: 4, DOUBLE: 5, BYTE_ARRAY: 6, FIXED_LEN_BYTE_ARRAY: 7 } as const;
 const REQUIRED = 0;
 const CONVERTED = { UTF8: 0, DECIMAL: 5, DATE: 6 } as const;
-const LOGICAL = { STRING: 1, DECIMAL: 5, DATE: 6, TIMESTAMP: 8, INTEGER: 10, UUID: 14 } as const;
-const RG = { columns: 1 } as const;
-const CHUNK = { metaData: 3 } as const;
-const COLMETA = { path: 3, numValues: 5, statistics: 12 } as const;
-const STATS = { nullCount: 3, maxValue: 5, minValue: 6 } as const;
+export const LOGICAL = { STRING: 1, DECIMAL: 5, DATE: 6, TIMESTAMP: 8, INTEGER: 10, UUID: 14 } as const;
+export const RG = { columns: 1 } as const;
+export const CHUNK = { metaData: 3 } as const;
+export const COLMETA = { path: 3, numValues: 5, statistics: 12 } as const;
+export const STATS = { nullCount: 3, maxValue: 5, minValue: 6 } as const;
 
 const MAGIC = [0x50, 0x41, 0x52, 0x31]; // PAR1
 
@@ -29,13 +29,13 @@ export function decimalRequiredBytes(precision: number): number {
   return n;
 }
 
-interface Footer {
+export interface Footer {
   meta: TStruct;
   /** Byte offset where the FileMetaData starts. */
   start: number;
 }
 
-function decodeFooter(file: Uint8Array, where: string): Footer {
+export function decodeFooter(file: Uint8Array, where: string): Footer {
   const n = file.length;
   const magicOk = (at: number) => MAGIC.every((b, i) => file[at + i] === b);
   if (n < 12 || !magicOk(0) || !magicOk(n - 4)) throw new IcebergArgumentError(`${where}: not a Parquet file (no PAR1 magic)`);
@@ -148,12 +148,18 @@ export function adoptParquet(file: Uint8Array, schema: Schema, where = 'parquet 
     setField(el, EL.fieldId, T.I32, BigInt(field.id));
   });
 
-  const footer = encodeStruct(meta);
-  const out = new Uint8Array(start + footer.length + 8);
+  return replaceFooter(file, { meta, start });
+}
+
+/** `file` with its FileMetaData replaced by `footer.meta` (re-encoded); everything before the footer is kept as is. */
+export function replaceFooter(file: Uint8Array, footer: Footer): Uint8Array {
+  const { meta, start } = footer;
+  const encoded = encodeStruct(meta);
+  const out = new Uint8Array(start + encoded.length + 8);
   out.set(file.subarray(0, start), 0);
-  out.set(footer, start);
-  new DataView(out.buffer, out.byteOffset + start + footer.length, 4).setUint32(0, footer.length, true);
-  out.set(MAGIC, start + footer.length + 4);
+  out.set(encoded, start);
+  new DataView(out.buffer, out.byteOffset + start + encoded.length, 4).setUint32(0, encoded.length, true);
+  out.set(MAGIC, start + encoded.length + 4);
   return out;
 }
 

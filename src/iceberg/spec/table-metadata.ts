@@ -48,7 +48,7 @@ export interface SortFieldInput {
   direction?: 'asc' | 'desc';
 }
 
-/** Table properties this writer reads, with their Iceberg defaults. */
+/** Table properties this writer reads, with their Iceberg defaults (and coldtier's own, `coldtier.*`). */
 export const TABLE_PROPERTY_DEFAULTS = {
   'write.target-file-size-bytes': String(128 * 1024 * 1024),
   'write.parquet.compression-codec': 'zstd',
@@ -57,6 +57,26 @@ export const TABLE_PROPERTY_DEFAULTS = {
   'commit.manifest-merge.enabled': 'true',
   'commit.manifest.min-count-to-merge': '100',
   'commit.manifest.target-size-bytes': String(8 * 1024 * 1024),
+  /**
+   * "true": uuid columns get lower/upper bounds in manifests and min/max statistics in Parquet. Off by default because
+   * Iceberg Java (through 1.10/1.12) compares UUIDs as signed longs and so skips files and row groups that hold the
+   * UUID a filter asks for (apache/iceberg#14216), and ClickHouse's manifest pruning loses such rows too (ClickHouse
+   * #118366). A missing bound only costs reading more files. See docs/interop.md.
+   */
+  'coldtier.write.uuid-bounds': 'false',
+  /**
+   * "true": float/double columns may be dictionary-encoded. Off by default because Iceberg Java's dictionary row-group
+   * filter compares floats with Float.compare, where -0.0 ≠ 0.0, so `x = 0.0` drops row groups whose dictionary holds
+   * only -0.0 (and `x = -0.0` those with only 0.0). See docs/interop.md.
+   */
+  'coldtier.write.parquet.float-dictionary': 'false',
+  /**
+   * "true": float/double column chunks holding NaN keep their Parquet min/max statistics (which leave NaN out, as the
+   * Parquet spec says). Off by default because pyarrow's row-group filter (so PyIceberg's scans) takes those min/max
+   * as covering every value and skips the NaN rows of `IsNaN(x)`. The manifest's bounds and NaN counts are written
+   * either way, and ClickHouse-encoded files follow this too. See docs/interop.md.
+   */
+  'coldtier.write.parquet.nan-float-statistics': 'false',
 } as const;
 
 function topLevelField(schema: Schema, column: string, what: string): NestedField {
@@ -108,6 +128,21 @@ export function buildSortOrder(schema: Schema, inputs: SortFieldInput[], orderId
   };
 }
 
+/**
+ * Iceberg Java's own per-column settings that keep other writers (Spark's rewrite_data_files, say) from writing uuid
+ * bounds and Parquet statistics either, unless the table opts in to them (coldtier.write.uuid-bounds): a file Spark
+ * writes with them is misread by Spark itself (apache/iceberg#14216). Keyed by column name, for top-level columns.
+ */
+function otherWriterUuidProperties(schema: Schema, properties: Record<string, string>): Record<string, string> {
+  if (properties['coldtier.write.uuid-bounds'] === 'true') return {};
+  const out: Record<string, string> = {};
+  for (const f of schema.fields.filter((x) => x.type === 'uuid')) {
+    out[`write.metadata.metrics.column.${f.name}`] = 'counts';
+    out[`write.parquet.stats-enabled.column.${f.name}`] = 'false';
+  }
+  return out;
+}
+
 /** Metadata for a new, empty table (no snapshot). Write it with serializeTableMetadata as `00000-<uuid>.metadata.json`. */
 export function newTableMetadata(args: {
   location: string;
@@ -136,7 +171,7 @@ export function newTableMetadata(args: {
     'default-sort-order-id': args.sortBy?.length ? 1 : 0,
     'sort-orders': sortOrders,
     // The name mapping lets readers resolve files without field ids (e.g. added by other tools) by column name.
-    properties: { 'write.parquet.compression-codec': 'zstd', [NAME_MAPPING_PROPERTY]: JSON.stringify(nameMappingFor(schema)), ...(args.properties ?? {}) },
+    properties: { 'write.parquet.compression-codec': 'zstd', [NAME_MAPPING_PROPERTY]: JSON.stringify(nameMappingFor(schema)), ...otherWriterUuidProperties(schema, args.properties ?? {}), ...(args.properties ?? {}) },
     refs: {},
     snapshots: [],
     'snapshot-log': [],

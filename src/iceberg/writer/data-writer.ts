@@ -8,6 +8,7 @@ import { conformToSchema } from '../arrow/arrow-schema';
 import type { FileIO } from '../io/file-io';
 import { joinUri } from '../io/uri';
 import type { DataFile } from '../spec/manifest';
+import { annotateParquet, fieldIdsOfType } from '../parquet/annotate';
 import type { Schema } from '../spec/schema';
 import { currentSchema, defaultSpec, tableProperty, type TableMetadata } from '../spec/table-metadata';
 import { humanPartitionValue, javaUrlEncode } from '../spec/transforms';
@@ -41,13 +42,36 @@ export interface WriteDataFilesOptions {
   bytesPerRowHint?: number;
 }
 
-function encodeParquet(table: Table, rowGroupRows: number): Uint8Array {
+/** How the table wants its files encoded: the reader workarounds of docs/interop.md, each a table property. */
+export interface ParquetEncoding {
+  schema: Schema;
+  floatDictionary: boolean;
+  uuidStatistics: boolean;
+  nanStatistics: boolean;
+}
+
+export function parquetEncoding(meta: TableMetadata, schema: Schema): ParquetEncoding {
+  return {
+    schema,
+    floatDictionary: tableProperty(meta, 'coldtier.write.parquet.float-dictionary') === 'true',
+    uuidStatistics: tableProperty(meta, 'coldtier.write.uuid-bounds') === 'true',
+    nanStatistics: tableProperty(meta, 'coldtier.write.parquet.nan-float-statistics') === 'true',
+  };
+}
+
+/** Encodes `table`; `nanFields` are the float fields holding NaN (their min/max go unless enc.nanStatistics). */
+function encodeParquet(table: Table, rowGroupRows: number, enc: ParquetEncoding, nanFields: number[] = []): Uint8Array {
   // Both arguments are consumed (freed) by writeParquet, so build them per call.
-  const props = new pw.WriterPropertiesBuilder()
-    .setCompression(pw.Compression.ZSTD)
-    .setMaxRowGroupSize(rowGroupRows)
-    .build();
-  return pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(table, 'stream')), props);
+  let props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setMaxRowGroupSize(rowGroupRows);
+  if (!enc.floatDictionary) {
+    const floats = fieldIdsOfType(enc.schema.fields, ['float', 'double']);
+    const topLevel = enc.schema.fields.filter((f) => floats.has(f.id));
+    // Column options take a top-level name; a float nested in a list or map turns dictionaries off for the file.
+    if (topLevel.length < floats.size) props = props.setDictionaryEnabled(false);
+    for (const f of topLevel) props = props.setColumnDictionaryEnabled(f.name, false);
+  }
+  const bytes = pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(table, 'stream')), props.build());
+  return annotateParquet(bytes, enc.schema, { uuidStatistics: enc.uuidStatistics, noMinMax: enc.nanStatistics ? [] : nanFields });
 }
 
 /** Rows encoded to learn the compression ratio when a table has no files yet and a partition must be split. */
@@ -121,6 +145,7 @@ export async function writeDataFiles(io: FileIO, meta: TableMetadata, rows: Tabl
   const spec = defaultSpec(meta);
   const target = opts.targetFileSizeBytes ?? Number(tableProperty(meta, 'write.target-file-size-bytes'));
   const rowGroupRows = opts.rowGroupRows ?? 1024 * 1024;
+  const enc = parquetEncoding(meta, schema);
   const conformed = conformToSchema(rows, schema, { table: meta.location });
   const groups = groupByPartition(conformed, spec, schema);
   const names = spec.fields.map((f) => f.name);
@@ -147,17 +172,18 @@ export async function writeDataFiles(io: FileIO, meta: TableMetadata, rows: Tabl
           // A split is needed and nothing tells the encoded size yet: Arrow bytes overestimate it several times, so
           // learn it from a sample before sizing the first file.
           const sample = Math.min(group.rows - start, SAMPLE_ROWS);
-          encodedBytesPerRow = encodeParquet(groupTable.slice(start, start + sample), rowGroupRows).byteLength / sample;
+          encodedBytesPerRow = encodeParquet(groupTable.slice(start, start + sample), rowGroupRows, enc).byteLength / sample;
           take = Math.max(1, Math.floor(target / encodedBytesPerRow));
         }
         // Avoid a tiny trailing file: absorb a remainder under 10% of a file.
         if (group.rows - (start + take) < take * 0.1) take = group.rows - start;
         const chunk = groupTable.slice(start, start + take);
-        const bytes = encodeParquet(chunk, rowGroupRows);
+        const metrics = arrowMetrics(chunk, schema, { uuidBounds: enc.uuidStatistics });
+        const nanFields = Object.entries(metrics.nan_value_counts).filter(([, n]) => n > 0).map(([id]) => Number(id));
+        const bytes = encodeParquet(chunk, rowGroupRows, enc, nanFields);
         const uri = joinUri(dir, dataFileName(operationId, ++fileCount));
         await io.write(uri, bytes);
         const footer = footerMetrics(bytes);
-        const metrics = arrowMetrics(chunk, schema);
         written.push({
           content: 0,
           file_path: uri,

@@ -115,8 +115,8 @@ function lessThan(a: IcebergValue, b: IcebergValue): boolean {
   return compareValues(a, b) < 0;
 }
 
-/** Metrics for every top-level primitive column (nested columns get counts from the footer). */
-export function arrowMetrics(table: Table, schema: Schema): ColumnMetrics {
+/** Metrics for every top-level primitive column (nested columns get counts from the footer); uuid bounds only with `uuidBounds`. */
+export function arrowMetrics(table: Table, schema: Schema, o: { uuidBounds?: boolean } = {}): ColumnMetrics {
   const m: ColumnMetrics = { value_counts: {}, null_value_counts: {}, nan_value_counts: {}, lower_bounds: {}, upper_bounds: {} };
   schema.fields.forEach((field, col) => {
     if (!isPrimitive(field.type)) return;
@@ -136,7 +136,8 @@ export function arrowMetrics(table: Table, schema: Schema): ColumnMetrics {
     m.value_counts[field.id] = table.numRows;
     m.null_value_counts[field.id] = nulls;
     if (type === 'float' || type === 'double') m.nan_value_counts[field.id] = nans;
-    if (min !== undefined && max !== undefined) setBounds(m, field.id, type, min, max);
+    // uuid bounds only where the table opts in (coldtier.write.uuid-bounds; see docs/interop.md).
+    if (min !== undefined && max !== undefined && (type !== 'uuid' || o.uuidBounds)) setBounds(m, field.id, type, min, max);
   });
   return m;
 }
@@ -154,6 +155,11 @@ export function setBounds(m: Pick<ColumnMetrics, 'lower_bounds' | 'upper_bounds'
     const hi = truncateBinaryUpper(max as Uint8Array);
     m.lower_bounds[id] = truncateBinaryLower(min as Uint8Array);
     if (hi !== undefined) m.upper_bounds[id] = hi;
+  } else if ((type === 'float' || type === 'double') && (min === 0 || max === 0)) {
+    // A zero bound covers both zeros (-0.0 below, +0.0 above): Iceberg Java orders -0.0 < 0.0 (Float.compare), so
+    // a file of only -0.0 bounded by [-0.0, -0.0] is skipped for `x = 0.0`, though -0.0 = 0.0 for every engine.
+    m.lower_bounds[id] = toBinary(type, min === 0 ? -0 : min);
+    m.upper_bounds[id] = toBinary(type, max === 0 ? 0 : max);
   } else {
     m.lower_bounds[id] = toBinary(type, min);
     m.upper_bounds[id] = toBinary(type, max);

@@ -8,7 +8,8 @@ import type { DataFile } from '../spec/manifest';
 import { isPrimitive, type Schema } from '../spec/schema';
 import { defaultSpec, type TableMetadata } from '../spec/table-metadata';
 import type { IcebergValue } from '../spec/values';
-import { recordedSortOrder } from './data-writer';
+import { annotateParquet } from '../parquet/annotate';
+import { parquetEncoding, recordedSortOrder } from './data-writer';
 import { footerMetrics, setBounds, type ColumnMetrics } from './metrics';
 
 export interface AdoptedFileOptions {
@@ -22,19 +23,30 @@ export interface AdoptedFileOptions {
   sortOrderId?: number;
   /** NaN counts of float/double columns by field id, when the caller counted them. @default unknown (left out) */
   nanCounts?: Record<number, number>;
+  /**
+   * Float/double fields that may hold NaN in this file: their Parquet min/max statistics are removed (table property
+   * coldtier.write.parquet.nan-float-statistics). @default those with a NaN count above 0, or every float/double
+   * field when nanCounts is unknown
+   */
+  nanFields?: number[];
 }
 
 /** Adopts `parquet`, writes it to `o.uri` and returns its DataFile for prepareAppend. */
 export async function writeAdoptedFile(io: FileIO, meta: TableMetadata, parquet: Uint8Array, o: AdoptedFileOptions): Promise<DataFile> {
-  const bytes = adoptParquet(parquet, o.schema, o.uri);
+  const enc = parquetEncoding(meta, o.schema);
+  const adopted = adoptParquet(parquet, o.schema, o.uri);
+  const floats = o.schema.fields.filter((f) => f.type === 'float' || f.type === 'double').map((f) => f.id);
+  const nanFields = o.nanFields ?? (o.nanCounts ? floats.filter((id) => (o.nanCounts![id] ?? 0) > 0) : floats);
+  const bytes = annotateParquet(adopted, o.schema, { uuidStatistics: enc.uuidStatistics, noMinMax: enc.nanStatistics ? [] : nanFields });
   await io.write(o.uri, bytes);
   const footer = footerMetrics(bytes);
-  const stats = parquetBounds(bytes, o.schema);
+  // Bounds from the statistics as ClickHouse wrote them (before any were removed from the file).
+  const stats = parquetBounds(adopted, o.schema);
   const bounds: Pick<ColumnMetrics, 'lower_bounds' | 'upper_bounds'> = { lower_bounds: {}, upper_bounds: {} };
   for (const f of o.schema.fields) {
     const min = stats.min[f.id];
     const max = stats.max[f.id];
-    if (isPrimitive(f.type) && min !== undefined && max !== undefined) setBounds(bounds, f.id, f.type, min, max);
+    if (isPrimitive(f.type) && min !== undefined && max !== undefined && (f.type !== 'uuid' || enc.uuidStatistics)) setBounds(bounds, f.id, f.type, min, max);
   }
   return {
     content: 0,
