@@ -44,7 +44,7 @@ export interface ManifestMergeSettings {
 /** The merge settings of a table, from its properties (defaults in TABLE_PROPERTY_DEFAULTS). */
 export function manifestMergeSettings(m: TableMetadata): ManifestMergeSettings {
   const bad = (key: string, v: string, want: string) =>
-    new IcebergArgumentError(`table ${m.location}: property ${key}=${JSON.stringify(v)} is not ${want}; fix it with ALTER TABLE ... SET TBLPROPERTIES or remove it for the default`);
+    new IcebergArgumentError(`table ${m.location}: table property ${key} is ${JSON.stringify(v)}, not ${want}; fix it in the table registry's properties (or remove it for the default)`);
   const enabled = tableProperty(m, 'commit.manifest-merge.enabled').trim().toLowerCase();
   if (enabled !== 'true' && enabled !== 'false') throw bad('commit.manifest-merge.enabled', enabled, 'true or false');
   const int = (key: 'commit.manifest.min-count-to-merge' | 'commit.manifest.target-size-bytes', min: number) => {
