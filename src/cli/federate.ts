@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { describeSource, qualified, type ClickHouse } from '../clickhouse/client';
+import { DEFAULT_NAMED_COLLECTION, namedCollectionExists, warehouseAccess } from '../clickhouse/data-files';
 import { keyTuple, watermarkKey, type WatermarkKey } from '../clickhouse/range';
 import {
   addFingerprints,
@@ -19,8 +20,7 @@ import { identifier } from '../config/tables';
 import { tableConfig, tableIdent } from '../config/lookup';
 import { readBoundary } from '../db/boundary';
 
-/** The named collection coldtier keeps the S3 keys in when the settings have keys and no --named-collection is given. */
-export const DEFAULT_NAMED_COLLECTION = 'coldtier_s3';
+export { DEFAULT_NAMED_COLLECTION };
 
 export interface FederateOptions {
   /** @default every table of the registry */
@@ -47,11 +47,7 @@ interface TablePlan {
   iceberg: string | null;
 }
 
-function access(s: Settings, o: FederateOptions): IcebergAccess {
-  const keys = Boolean(s.s3.accessKeyId && s.s3.secretAccessKey);
-  const namedCollection = o.namedCollection ?? (keys ? DEFAULT_NAMED_COLLECTION : undefined);
-  return { ...(s.s3.endpoint ? { s3Endpoint: s.s3.endpoint } : {}), s3Region: s.s3.region, ...(namedCollection ? { namedCollection } : {}) };
-}
+const access = (s: Settings, o: FederateOptions): IcebergAccess => warehouseAccess(s, o.namedCollection);
 
 /** The view of each table from the boundary committed now: columns from the hot table, pair from one Postgres read. */
 export async function planViews(s: Settings, svc: Services, o: FederateOptions = {}): Promise<TablePlan[]> {
@@ -83,20 +79,17 @@ function collectionStatement(s: Settings, o: FederateOptions, exists: boolean): 
   return { sql, shown: namedCollectionDdl(DEFAULT_NAMED_COLLECTION, exists, { accessKeyId: '***', secretAccessKey: '***' }) };
 }
 
-async function collectionExists(ch: ClickHouse, name: string): Promise<boolean> {
-  return (await ch.json<{ n: number }>('SELECT count() AS n FROM system.named_collections WHERE name = {n:String}', { n: name }))[0]?.n === 1;
-}
 
 /** `federate --print`: the statements --apply would run, secrets masked. */
 export async function printViews(s: Settings, svc: Services, o: FederateOptions = {}): Promise<string> {
   const plans = await planViews(s, svc, o);
-  const coll = collectionStatement(s, o, await collectionExists(svc.ch, DEFAULT_NAMED_COLLECTION));
+  const coll = collectionStatement(s, o, await namedCollectionExists(svc.ch, DEFAULT_NAMED_COLLECTION));
   return [...(coll ? [coll.shown] : []), ...plans.map((p) => p.view.ddl)].map((q) => `${q};`).join('\n\n');
 }
 
 /** `federate --apply`: (re)creates each view atomically (CREATE OR REPLACE), each definition one consistent pair. */
 export async function applyViews(s: Settings, svc: Services, o: FederateOptions = {}): Promise<TablePlan[]> {
-  const coll = collectionStatement(s, o, await collectionExists(svc.ch, DEFAULT_NAMED_COLLECTION));
+  const coll = collectionStatement(s, o, await namedCollectionExists(svc.ch, DEFAULT_NAMED_COLLECTION));
   if (coll) await svc.ch.command(coll.sql);
   const plans = await planViews(s, svc, o);
   for (const p of plans) await svc.ch.command(p.view.ddl);
