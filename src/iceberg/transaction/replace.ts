@@ -1,5 +1,6 @@
 // Replace snapshot (operation "replace", Iceberg's RewriteFiles): swaps a set
-// of data files for new files holding the same rows. Applied on top of the
+// of data files for new files holding the same rows. With operation "overwrite" or "delete" (Iceberg's
+// OverwriteFiles, copy-on-write) the new files hold different rows: a restated window, duplicates dropped. Applied on top of the
 // CURRENT metadata, not the one the rewrite was planned from, so whatever was
 // appended meanwhile is carried forward; but only if every file to remove is
 // still live, otherwise the rewrite lost a race and must be re-planned.
@@ -33,6 +34,14 @@ export interface ReplaceChange {
 export interface PrepareReplaceOptions {
   /** Extra snapshot summary keys (e.g. an idempotency token). Cannot override computed keys. */
   summary?: Record<string, string>;
+  /**
+   * `replace`: the same rows in new files (compaction); row counts must match and readers of changes skip it.
+   * `overwrite`: the removed files' rows are replaced by different ones (a restatement, a copy-on-write fix): a
+   * logical change, so the counts may differ and the new files get this snapshot's data sequence number.
+   * `delete`: rows removed only (no added file, or added files holding the rows that stay).
+   * @default 'replace'
+   */
+  operation?: 'replace' | 'overwrite' | 'delete';
 }
 
 const sum = (files: DataFile[], k: 'record_count' | 'file_size_in_bytes') => files.reduce((a, f) => a + f[k], 0);
@@ -77,7 +86,9 @@ export async function prepareReplace(
   const removed = [...removedPaths].map((p) => live.get(p)!.data_file);
   const addedRows = sum(change.added, 'record_count');
   const removedRows = sum(removed, 'record_count');
-  if (addedRows !== removedRows) throw new ValidationError(table, `the new files hold ${addedRows} rows but the removed files ${removedRows}; a rewrite must not change the rows`);
+  const operation = opts.operation ?? 'replace';
+  if (operation === 'delete' && addedRows > removedRows) throw new ValidationError(table, `a delete adds ${addedRows} rows but removes only ${removedRows}; use an overwrite`);
+  if (operation === 'replace' && addedRows !== removedRows) throw new ValidationError(table, `the new files hold ${addedRows} rows but the removed files ${removedRows}; a rewrite must not change the rows`);
   const dup = change.added.filter((f) => live.has(f.file_path)).map((f) => f.file_path);
   if (dup.length) throw new ValidationError(table, 'file(s) to add are already in the table', dup);
 
@@ -86,7 +97,8 @@ export async function prepareReplace(
   const sequenceNumber = m['last-sequence-number'] + 1;
   const starting = change.startingSnapshotId === null ? undefined : m.snapshots.find((s) => s['snapshot-id'] === change.startingSnapshotId);
   // If the starting snapshot was expired meanwhile, fall back to the new sequence number (equivalent without delete files).
-  const dataSequenceNumber = starting?.['sequence-number'] ?? null;
+  // Rows written by an overwrite or delete are new data: they inherit this snapshot's sequence number.
+  const dataSequenceNumber = operation === 'replace' ? (starting?.['sequence-number'] ?? null) : null;
   const written: string[] = [];
   const commitId = randomUUID();
   let n = 0;
@@ -138,7 +150,7 @@ export async function prepareReplace(
       'parent-snapshot-id': parent['snapshot-id'],
       'sequence-number': sequenceNumber,
       'timestamp-ms': Math.max(Date.now(), m['last-updated-ms']),
-      summary: snapshotSummary('replace', parent, {
+      summary: snapshotSummary(operation, parent, {
         dataFiles: change.added.length,
         records: addedRows,
         filesSize: sum(change.added, 'file_size_in_bytes'),
