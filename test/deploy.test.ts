@@ -115,8 +115,8 @@ test('temporal-docker-compose.yml: pinned images, ports, healthchecks, one-shot 
     assert.ok(services[name], `service ${name}`);
   }
   for (const [name, s] of Object.entries(services)) {
-    const tag = /^[\w./-]+:([\w.-]+)$/.exec(s.image)?.[1];
-    assert.ok(tag && tag !== 'latest' && /\d/.test(tag), `${name}: image ${s.image} is pinned to a version`);
+    const tag = /^[\w./-]+:([\w.-]+)@sha256:[0-9a-f]{64}$/.exec(s.image)?.[1];
+    assert.ok(tag && tag !== 'latest' && /\d/.test(tag), `${name}: image ${s.image} is pinned to a version and a digest`);
     for (const [dep, d] of Object.entries(s.depends_on ?? {})) {
       assert.ok(services[dep], `${name} depends on unknown ${dep}`);
       if (d.condition === 'service_healthy') assert.ok(services[dep]!.healthcheck, `${name} waits for ${dep} to be healthy, which has no healthcheck`);

@@ -4,7 +4,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Settings } from '../config/settings';
-import { num } from './format';
+import { num, timestamp } from './format';
 
 /** What activities put in their heartbeats (see src/activities/offload/progress.ts and the maintenance stages); every field optional. */
 export interface HeartbeatProgress {
@@ -86,7 +86,7 @@ export function watchProgress(client: Client, settings: Settings, handle: Workfl
       const last = await lastPollMs(client, settings);
       if (Date.now() - last > POLLER_FRESH_MS && !stopped) {
         warned = true;
-        const when = last ? `since ${new Date(last).toISOString()}` : 'recently';
+        const when = last ? `since ${timestamp(new Date(last))}` : 'recently';
         process.stderr.write(`coldtier: warning: no worker has polled task queue ${settings.temporal.taskQueue} ${when}; the run waits until one does (start one with \`coldtier worker\`, same TEMPORAL_ADDRESS/TEMPORAL_TASK_QUEUE)\n`);
       }
     }

@@ -161,7 +161,7 @@ export function registerScheduleCommands(program: Command, settings: () => Setti
         await backfillSchedule(client, id, o.from, o.to);
         const days = o.schedule === 'maintenance' ? dailyActionTimes(o.from, o.to) : [];
         console.log(
-          `${id}: backfill ${o.from.toISOString()} .. ${o.to.toISOString()} requested${days.length ? `: ${days.length} run(s) at ${days.map((d) => d.toISOString()).join(', ')}` : ''} (queued, one at a time)`,
+          `${id}: backfill ${timestamp(o.from)} .. ${timestamp(o.to)} requested${days.length ? `: ${days.length} run(s) at ${days.map((d) => timestamp(d)).join(', ')}` : ''} (queued, one at a time)`,
         );
       }),
     );
