@@ -80,7 +80,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
       console.log(`Iceberg tables:   ${dir}/warehouse/${settings.catalog.namespace}/ (catalog "${settings.catalog.name}" in ${stack.postgres!.url.replace(/:[^:@/]*@/, ':***@')})`);
       console.log(`Read them:        SELECT count() FROM icebergLocal('${dir}/warehouse/${settings.catalog.namespace}/bronze_trades_binance')  -- chDB / clickhouse-local`);
       // Issue 19: one query over both tiers through the federated view (coldtier federate --apply).
-      await (await import('./cli/federate')).applyViews(settings, services);
+      await (await import('./clickhouse/federated-views')).applyViews(settings, services);
       const federated = 'SELECT symbol, count() AS trades, toString(sum(quantity)) AS volume FROM default.bronze_trades_binance_all GROUP BY symbol ORDER BY symbol';
       console.log(`\nFederated query (hot ClickHouse + cold Iceberg, every row once):\n  ${federated}\n${(await services.ch.json<Record<string, unknown>>(federated)).map((r) => `  ${Object.values(r).join('\t')}`).join('\n')}`);
       if (running) {

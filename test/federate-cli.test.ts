@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { OffloadWorkflowResult } from '../src/activities/types';
 import { startChdbGateway } from '../src/clickhouse/chdb-gateway';
+import { planViews } from '../src/clickhouse/federated-views';
 import { startOffload } from '../src/cli/offload';
 import { readBoundary } from '../src/db/boundary';
 import { createBronzeTable, insertTrades } from '../src/feed/synthetic';
@@ -53,10 +54,13 @@ test('coldtier federate over HTTP: --apply, --print, --check exits 1 for a view 
     assert.equal(ok.code, 0, ok.out);
     assert.match(ok.out, new RegExp(`\`${table}_all\`: ok: 2000 rows; view pinned at`));
 
-    // The next offload commits, the view is not refreshed, and then the hot tier drops what the new boundary covers
-    // (the TTL long after a missed refresh): those rows are in neither side of the stale view.
+    // The next offload commits and re-pins the view, but that refresh is lost (the older pair put back, as a failed
+    // refresh leaves it), and then the hot tier drops what the new boundary covers (the TTL long after a missed
+    // refresh): those rows are in neither side of the stale view.
+    const [before] = await planViews(env.settings, services, { tables: [table] });
     await insertTrades(ch, table, { rows: 500, exchange: 'binance', spreadSeconds: 3600 });
     await offload();
+    await ch.command(before!.view.ddl);
     const b = await readBoundary(pool, id);
     await ch.command(`ALTER TABLE ${table} DELETE WHERE sequence <= {s:Int64} SETTINGS mutations_sync = 2`, { s: b.key![1] });
     const stale = await cli(['federate', '--check'], vars);

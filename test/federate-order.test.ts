@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, renameSync } from 'node:fs';
 import type { OffloadWorkflowResult } from '../src/activities/types';
-import { applyViews } from '../src/cli/federate';
+import { applyViews } from '../src/clickhouse/federated-views';
 import { startOffload } from '../src/cli/offload';
 import { readBoundary, type TierBoundary } from '../src/db/boundary';
 import { createBronzeTable, insertTrades } from '../src/feed/synthetic';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { OffloadWorkflowResult } from '../src/activities/types';
 import type { ClickHouse } from '../src/clickhouse/client';
 import { fingerprintQuery } from '../src/clickhouse/federation';
-import { applyViews, checkViews, planViews, printViews } from '../src/cli/federate';
+import { applyViews, checkViews, planViews, printViews } from '../src/clickhouse/federated-views';
 import { startOffload } from '../src/cli/offload';
 import { readBoundary } from '../src/db/boundary';
 import { createBronzeTable, createSilverAndGold, insertTrades } from '../src/feed/synthetic';
@@ -44,7 +44,16 @@ for (const warehouse of ['file', 's3'] as const) {
         // Before any offload the view is the hot table alone.
         await applyViews(env.settings, services);
         assert.deepEqual(await fp(ch, view), await fp(ch, table));
-        assert.equal((await offload()).status, 'ok');
+        const run = await offload();
+        assert.equal(run.status, 'ok');
+        // The cycle re-pinned the view it found to its own commit: the view's boundary is the committed one.
+        assert.deepEqual(run.federatedViews?.refreshed, [view], JSON.stringify(run.federatedViews));
+        const [meta] = await ch.json<{ comment: string }>(`SELECT comment FROM system.tables WHERE database = 'default' AND name = {t:String}`, { t: `${table}_all` });
+        const committed = await readBoundary(pool, id);
+        assert.deepEqual(JSON.parse(meta!.comment).key, committed.key);
+        assert.deepEqual((await checkViews(env.settings, services)).map((c) => c.status), ['ok']);
+        // A second cycle with nothing new finds the view current and leaves it.
+        assert.deepEqual((await offload()).federatedViews, { refreshed: [], current: 1 });
       });
       await insertTrades(ch, table, { rows: 600, exchange: 'binance', spreadSeconds: 3600 });
       const inserted = await copyAside(ch, table);
@@ -95,7 +104,13 @@ for (const warehouse of ['file', 's3'] as const) {
       await insertTrades(ch, table, { rows: 300, exchange: 'binance', spreadSeconds: 3600 });
       await ch.command(`INSERT INTO ${inserted} SELECT * FROM ${table} WHERE sequence > 4600`);
       // A worker runs once: a second one for the next cycle.
-      await (await createWorker(env.settings, { services })).runUntil(async () => assert.equal((await offload()).tables[0]!.rows, 900));
+      await (await createWorker(env.settings, { services })).runUntil(async () => {
+        const run = await offload();
+        assert.equal(run.tables[0]!.rows, 900);
+        assert.deepEqual(run.federatedViews?.refreshed, [view]);
+      });
+      // Put the older pair back, as a view whose refresh failed (or a cycle without the refresh) would have it.
+      await ch.command(plan!.view.ddl);
       assert.equal((await fp(ch, plan!.iceberg!)).n, '4000', 'the pinned Iceberg side still reads the snapshot of its boundary');
       assert.deepEqual(await fp(ch, view), await fp(ch, inserted));
       assert.deepEqual((await checkViews(env.settings, services)).map((c) => c.status), ['ok']);

@@ -1,7 +1,7 @@
 // 6. Federation: one event-time-filtered query through the federated view <table>_all, against the same query on
 // the hot table alone and on the Iceberg table alone (ClickHouse's own icebergLocal), in one run.
 import { createActivities } from '../../src/activities';
-import { applyViews } from '../../src/cli/federate';
+import { applyViews } from '../../src/clickhouse/federated-views';
 import { insertTrades } from '../../src/feed/synthetic';
 import { bronzeConfig, type Bench } from '../lib/context';
 import { tradeSource } from '../lib/data';

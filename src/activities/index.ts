@@ -8,6 +8,7 @@ import { tableConfig } from '../config/lookup';
 import type { Settings } from '../config/settings';
 import { backfillTable } from './backfill';
 import type { ActivityDeps } from './deps';
+import { refreshFederatedViews } from './federate';
 import { auditTable } from './maintenance/audit';
 import { compactTable } from './maintenance/compact';
 import { expireTable } from './maintenance/expire';
@@ -16,7 +17,7 @@ import { rewriteManifestsTable } from './maintenance/rewrite-manifests';
 import { commitRanges, writeRange } from './offload/fan-out';
 import { offloadTable } from './offload/offload';
 import { measuredStage } from './stage-metrics';
-import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, RewriteManifestsTableInput, WriteRangeInput } from './types';
+import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, RefreshViewsInput, RewriteManifestsTableInput, WriteRangeInput } from './types';
 
 export type { ActivityDeps, TestHooks } from './deps';
 
@@ -68,6 +69,7 @@ export function createActivities(deps: ActivityDeps) {
     expireTable: permanent(measuredStage('expire', (input: ExpireTableInput) => expireTable(deps, input))),
     removeOrphans: permanent(measuredStage('orphans', (input: OrphansTableInput) => removeOrphans(deps, input))),
     auditTable: permanent(measuredStage('audit', (input: AuditTableInput) => auditTable(deps, input))),
+    refreshFederatedViews: permanent((input: RefreshViewsInput) => refreshFederatedViews(deps, input)),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings';
 import { openServices } from '../worker';
-import { applyViews, checkViews, printViews, type FederateOptions } from './federate';
+import { applyViews, checkViews, printViews, type FederateOptions } from '../clickhouse/federated-views';
 
 /** `coldtier federate`: returns the exit code (1 when --check finds a difference). */
 export async function runFederate(s: Settings, o: FederateOptions & { print?: boolean; apply?: boolean; check?: boolean }): Promise<number> {

@@ -93,4 +93,22 @@ export interface OffloadWorkflowResult {
   tables: OffloadTableResult[];
   rows: number;
   durationMs: number;
+  /**
+   * The federated views (`coldtier federate --apply`) re-pinned to this cycle's commits; absent in runs before the
+   * refresh existed. A failed refresh leaves the views as they were (still exact, at their older boundary).
+   */
+  federatedViews?: RefreshViewsResult;
+}
+
+export interface RefreshViewsInput {
+  tables: string[];
+}
+
+export interface RefreshViewsResult {
+  /** Views re-pinned to the pair committed now. */
+  refreshed: string[];
+  /** Views already pinned to it. */
+  current: number;
+  /** Set when the refresh failed after its retries: the message, naming what to check. */
+  error?: string;
 }

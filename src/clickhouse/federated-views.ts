@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { describeSource, qualified, type ClickHouse } from '../clickhouse/client';
-import { DEFAULT_NAMED_COLLECTION, namedCollectionExists, warehouseAccess } from '../clickhouse/data-files';
-import { keyTuple, watermarkKey, type WatermarkKey } from '../clickhouse/range';
+import { describeSource, qualified, type ClickHouse } from './client';
+import { DEFAULT_NAMED_COLLECTION, namedCollectionExists, warehouseAccess } from './data-files';
+import { keyTuple, watermarkKey, type WatermarkKey } from './range';
 import {
   addFingerprints,
   federatedView,
@@ -14,7 +14,8 @@ import {
   type Fingerprint,
   splitMetadataLocation,
   type IcebergAccess,
-} from '../clickhouse/federation';
+  viewName,
+} from './federation';
 import type { Settings } from '../config/settings';
 import { identifier } from '../config/tables';
 import { tableConfig, tableIdent } from '../config/lookup';
@@ -94,6 +95,51 @@ export async function applyViews(s: Settings, svc: Services, o: FederateOptions 
   const plans = await planViews(s, svc, o);
   for (const p of plans) await svc.ch.command(p.view.ddl);
   return plans;
+}
+
+export interface RefreshedView {
+  table: string;
+  view: string;
+  /**
+   * `refreshed`: re-pinned to the pair committed now; `current`: already pinned to it; `absent`: no view to refresh;
+   * `foreign`: a view of that name that coldtier did not create (no coldtier pin in its comment), left untouched.
+   */
+  status: 'refreshed' | 'current' | 'absent' | 'foreign';
+}
+
+/**
+ * Re-pins the views that exist (created once by `coldtier federate --apply`) to the pair committed now; tables without
+ * a view are left alone, so federation stays opt-in. The offload workflow calls it after each cycle, so the hot side
+ * of a view scans only the rows of one cycle and its pinned files stay current.
+ */
+export async function refreshViews(s: Settings, svc: Services, tables: string[]): Promise<RefreshedView[]> {
+  // One look at system.tables first: without views (federation unused) nothing else is read.
+  const comments = new Map<string, string>();
+  for (const t of tables) {
+    const { database } = qualified(svc.ch, tableConfig(s, t).source);
+    const [meta] = await svc.ch.json<{ comment: string }>('SELECT comment FROM system.tables WHERE database = {db:String} AND name = {t:String}', { db: database, t: `${t}_all` });
+    if (meta) comments.set(t, meta.comment);
+  }
+  const out: RefreshedView[] = tables.filter((t) => !comments.has(t)).map((t) => ({ table: t, view: viewName(qualified(svc.ch, tableConfig(s, t).source).database, t), status: 'absent' }));
+  const ours = [...comments].filter(([, c]) => parsePin(c) !== null).map(([t]) => t);
+  for (const [t, c] of comments) if (!parsePin(c)) out.push({ table: t, view: viewName(qualified(svc.ch, tableConfig(s, t).source).database, t), status: 'foreign' });
+  if (!ours.length) return out;
+  let collectionChecked = false;
+  for (const p of await planViews(s, svc, { tables: ours })) {
+    if (JSON.stringify(parsePin(comments.get(p.table)!)) === JSON.stringify(p.view.pin)) {
+      out.push({ table: p.table, view: p.view.name, status: 'current' });
+      continue;
+    }
+    if (!collectionChecked) {
+      // Rotated keys reach the named collection before a view names it again.
+      const coll = collectionStatement(s, {}, await namedCollectionExists(svc.ch, DEFAULT_NAMED_COLLECTION));
+      if (coll) await svc.ch.command(coll.sql);
+      collectionChecked = true;
+    }
+    await svc.ch.command(p.view.ddl);
+    out.push({ table: p.table, view: p.view.name, status: 'refreshed' });
+  }
+  return out;
 }
 
 export interface CheckResult {
