@@ -27,6 +27,12 @@ export interface BackfillTableResult {
   /** Hours whose row sets differed before the backfill. */
   repairedHours: BackfillHour[];
   durationMs: number;
+  /** Rollups: windows whose values differed from the source and were restated (set by the workflow). */
+  restatedWindows?: number;
+  /** Their first few window starts (ISO). */
+  restated?: string[];
+  /** The restatement's overwrite snapshot. */
+  restatedSnapshotId?: string;
 }
 
 export interface BackfillWorkflowInput {
