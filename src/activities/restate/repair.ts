@@ -34,6 +34,10 @@ async function repairLocked(deps: ActivityDeps, live: Attempt, guard: LockGuard,
   const table = await loadTable(deps.pool, deps.io, id);
   const wm = await readWatermark(deps.pool, id);
   if (!table || !wm) return done();
+  const restateId = activityIdentity(cfg.name).id;
+  // A retry of an attempt whose commit landed: report that commit (a new comparison would find nothing to do).
+  const earlier = table.metadata.snapshots.find((s) => s.summary?.['coldtier.restate-id'] === restateId);
+  if (earlier) return { ...done(), status: 'restated', restatedWindows: Number(earlier.summary!['coldtier.restated-windows'] ?? 0), snapshotId: String(earlier['snapshot-id']) };
   const rollup = await describeRollup(live.ch, cfg, id);
   const files = await planScanFiles(deps.io, table.metadata, { filter: { column: rollup.windowColumn, fromMs: window.from.getTime(), toMs: window.to.getTime() } });
   // Windows above the watermark are not offloaded yet: the regular offload takes them.
@@ -47,7 +51,7 @@ async function repairLocked(deps: ActivityDeps, live: Attempt, guard: LockGuard,
   live.beat({ table: cfg.name, stage: 'restating', windows: differing.length });
   const committed = await rewriteWindows(deps, live, guard, rollup, table, differing, {
     summary: {
-      'coldtier.restate-id': activityIdentity(cfg.name).id,
+      'coldtier.restate-id': restateId,
       'coldtier.restate-reason': input.reason ?? 'repair',
       'coldtier.restated-windows': String(differing.length),
       'coldtier.restate-window': `${window.from.toISOString()}/${window.to.toISOString()}`,

@@ -64,6 +64,14 @@ async function restateLocked(deps: ActivityDeps, live: Attempt, guard: LockGuard
   const fromWm = await readWatermark(pool, tableIdent(deps.settings, from.cfg.name));
   // Nothing of the rollup or of its input is in Iceberg yet: nothing can be stale.
   if (!table || !wm || !fromWm) return done();
+  const { id: restateId, attempt } = activityIdentity(cfg.name);
+  // A retry of an attempt whose commit landed (its mark moved with it): report that commit, commit nothing more.
+  const earlier = table.metadata.snapshots.find((s) => s.summary?.['coldtier.restate-id'] === restateId);
+  if (earlier) {
+    const n = Number(earlier.summary!['coldtier.restated-windows'] ?? 0);
+    log('restatement already committed by an earlier attempt', { table: cfg.name, snapshotId: String(earlier['snapshot-id']) });
+    return { ...done(), status: 'restated', restatedWindows: n, snapshotId: String(earlier['snapshot-id']), markTo: JSON.parse(earlier.summary!['coldtier.restate-mark'] ?? 'null') as string[] | null };
+  }
   const examinedTo = fromWm.committedTo ?? fromWm.values;
   result.markTo = examinedTo;
   const mark = await readRestatementMark(pool, id);
@@ -102,7 +110,6 @@ async function restateLocked(deps: ActivityDeps, live: Attempt, guard: LockGuard
   }
 
   live.beat({ table: cfg.name, stage: 'restating', windows: windows.length });
-  const { id: restateId, attempt } = activityIdentity(cfg.name);
   const committed = await rewriteWindows(deps, live, guard, rollup, table, windows, {
     summary: {
       'coldtier.restate-id': restateId,
