@@ -6,6 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type pg from 'pg';
@@ -13,6 +15,7 @@ import type { OffloadTableResult, OffloadWorkflowResult } from '../src/activitie
 import type { ClickHouse } from '../src/clickhouse/client';
 import { startBackfill } from '../src/cli/maintain';
 import { startOffload } from '../src/cli/offload';
+import { loadSettings } from '../src/config/settings';
 import { defaultTables, GOLD_WINDOWS } from '../src/config/tables';
 import { venvBinDir } from '../src/devstack/tools';
 import { readWatermark } from '../src/db/watermarks';
@@ -82,6 +85,27 @@ async function lateWindows(ch: ClickHouse, late: { exchange: string; first: bigi
   return out;
 }
 
+test('derivedFrom: the seeds\' gold tables derive from silver_trades; bad values name the table and setting', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coldtier-restate-'));
+  const env = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', CLICKHOUSE_URL: 'chdb:///tmp/ch', ICEBERG_WAREHOUSE: 'file:///tmp/wh' };
+  const seeds = loadSettings({ env, cwd: dir });
+  for (const g of GOLD) assert.deepEqual(seeds.tables.find((t) => t.name === g.table)!.derivedFrom, { table: 'silver_trades', timeColumn: 'exchange_timestamp' });
+  const path = join(dir, 'bad.yaml');
+  writeFileSync(path, `tables:
+  - { name: trades, source: trades, layer: bronze, derivedFrom: { table: other, timeColumn: ts } }
+  - { name: bars, source: bars, layer: gold, watermark: [window_start], closedWindowSeconds: 60, derivedFrom: { table: tardes, timeColumn: ts } }
+  - { name: self, source: self, layer: gold, watermark: [window_start], closedWindowSeconds: 60, derivedFrom: { table: self, timeColumn: ts } }
+  - { name: wide, source: wide, layer: gold, watermark: [window_start, symbol], closedWindowSeconds: 60, derivedFrom: { table: trades, timeColumn: ts } }
+`);
+  assert.throws(() => loadSettings({ env: { ...env, COLDTIER_CONFIG: path }, cwd: dir }), (err: Error) => {
+    assert.match(err.message, /tables\[0\] \(trades\)\.derivedFrom: table trades: derivedFrom is only for rollups; set closedWindowSeconds/);
+    assert.match(err.message, /tables\[1\] \(bars\)\.derivedFrom: table bars: derivedFrom\.table tardes is not a table of the registry/);
+    assert.match(err.message, /tables\[2\] \(self\)\.derivedFrom: table self: derivedFrom\.table cannot be the table itself/);
+    assert.match(err.message, /tables\[3\] \(wide\)\.derivedFrom: table wide: derivedFrom needs a rollup whose watermark is its window start alone/);
+    return true;
+  });
+});
+
 test('late trades restate every gold table in one overwrite, exactly once under a retry; repair restates stale windows', async () => {
   const env = await makeTestEnv({
     warehouse: 's3',
@@ -127,6 +151,10 @@ test('late trades restate every gold table in one overwrite, exactly once under 
         assert.equal(first.get(t)!.restatedWindows, 0, `${t}: a first run restates nothing`);
       }
       await assertGoldEqualsView(env, ch, pool, goldNames, 'after the first cycle');
+      const silverKey = (await readWatermark(pool, { catalog: settings.catalog.name, namespace: settings.catalog.namespace, table: 'silver_trades' }))!.committedTo;
+      const marks = await pool.query<{ table_name: string; mark: string[] }>('SELECT table_name, mark FROM coldtier_restatement_marks WHERE catalog_name = $1', [settings.catalog.name]);
+      assert.deepEqual(marks.rows.map((r) => r.table_name).sort(), [...goldNames].sort(), 'each rollup has a restatement mark');
+      for (const r of marks.rows) assert.deepEqual(r.mark, silverKey, `${r.table_name}: the mark starts at silver's committed key`);
 
       // 2. Late trades for offloaded windows: the next cycle restates exactly their windows, in one overwrite each.
       const lateA = await late(31);
