@@ -219,6 +219,25 @@ test('late trades restate every gold table in one overwrite, exactly once under 
       const again = (await startBackfill(settings, { table: stale, ...window, reason: 'repair' }, { wait: true, json: true }))!;
       assert.equal(again.restatedWindows, 0);
       assert.equal((await operations(env, pool, stale)).filter((o) => o !== 'append').length, 3);
+
+      // 5. Repair never recomputes a window from a part of its trades: rows ClickHouse dropped (as its TTL would)
+      // leave that window as Iceberg has it, reported; the other stale windows are restated.
+      const hourly = 'gold_ohlcv_1h';
+      const gone = Math.floor((end.getTime() - 2 * DAY) / 3_600_000) * 3_600_000 + 3_600_000;
+      const goneWhere = `window_start = fromUnixTimestamp64Milli(${gone}, 'UTC')`;
+      const [has] = await ch.json<{ n: string }>(`SELECT toString(count()) AS n FROM ${hourly} WHERE ${goneWhere} AND exchange = 'coinbase'`);
+      assert.ok(Number(has!.n) > 0, 'the hour to drop has coinbase trades');
+      const coldBefore = await fingerprint(ch, icebergFunction(env, hourly), 'gold', goneWhere);
+      await ch.command(`DELETE FROM silver_trades WHERE exchange = 'coinbase' AND toStartOfHour(exchange_timestamp, 'UTC') = fromUnixTimestamp64Milli(${gone}, 'UTC')`);
+      assert.notDeepEqual(await fingerprint(ch, hourly, 'gold', goneWhere), coldBefore, 'the gold view of the dropped hour changed');
+      const guarded = (await startBackfill(settings, { table: hourly, ...window, reason: 'repair' }, { wait: true, json: true }))!;
+      assert.equal(guarded.restatedWindows, expectedC.get(hourly), 'the stale hours were restated');
+      assert.equal(guarded.restateSkippedWindows, 1, 'the hour ClickHouse no longer holds completely was not');
+      assert.deepEqual(guarded.restateSkipped, [new Date(gone).toISOString()]);
+      assert.deepEqual(await fingerprint(ch, icebergFunction(env, hourly), 'gold', goneWhere), coldBefore, 'Iceberg keeps the complete hour');
+      const wmHourly = (await readWatermark(pool, { catalog: settings.catalog.name, namespace: settings.catalog.namespace, table: hourly }))!.values[0]!;
+      const others = `NOT (${goneWhere})`;
+      assert.deepEqual(await fingerprint(ch, icebergFunction(env, hourly), 'gold', others), await fingerprint(ch, hourly, 'gold', `${others} AND window_start <= toDateTime64('${wmHourly}', 6, 'UTC')`), 'every other hour equals the gold view');
     });
   } finally {
     await services?.close();

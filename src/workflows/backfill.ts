@@ -15,5 +15,5 @@ export async function backfillWorkflow(input: BackfillWorkflowInput): Promise<Ba
   if (!patched('restate-rollup-repair')) return result;
   const r = await restateWindow(input);
   if (r.status === 'not-a-rollup') return result;
-  return { ...result, restatedWindows: r.restatedWindows, restated: r.windows, ...(r.snapshotId ? { restatedSnapshotId: r.snapshotId } : {}) };
+  return { ...result, restatedWindows: r.restatedWindows, restated: r.windows, ...(r.snapshotId ? { restatedSnapshotId: r.snapshotId } : {}), ...(r.skippedWindows ? { restateSkippedWindows: r.skippedWindows, restateSkipped: r.skipped } : {}) };
 }

@@ -43,7 +43,9 @@ async function offloadOne(p: PlannedTable, heartbeatTimeoutSeconds: number, maxA
   if (p.derivedFrom && patched('restate-rollups')) {
     try {
       const r = await acts.restateTable({ table: p.table });
-      return { ...result, restatedWindows: r.restatedWindows, ...(r.snapshotId ? { restatedSnapshotId: r.snapshotId } : {}) };
+      const skipped = r.skippedWindows ? `${r.skippedWindows} changed windows not restated: ClickHouse no longer holds all their rows of ${p.derivedFrom} (TTL), Iceberg keeps them` : '';
+      const reason = [result.reason ?? '', skipped].filter(Boolean).join('; ');
+      return { ...result, restatedWindows: r.restatedWindows, ...(r.snapshotId ? { restatedSnapshotId: r.snapshotId } : {}), ...(reason ? { reason } : {}) };
     } catch (err) {
       if (isCancellation(err)) throw err;
       return { ...result, status: 'failed', restatedWindows: 0, reason: `offloaded, but restating late windows failed: ${failureMessage(err)}` };

@@ -9,11 +9,11 @@ import { withTableLock, type LockGuard } from '../../db/table-lock';
 import { readWatermark, type TableIdent } from '../../db/watermarks';
 import { loadTable } from '../../iceberg';
 import { metrics } from '../../metrics/registry';
-import { activityIdentity, log } from '../context';
+import { activityIdentity, log, warn } from '../context';
 import type { ActivityDeps } from '../deps';
 import { runAttempt, type Attempt } from '../liveness';
 import type { RestateTableInput, RestateTableResult } from '../types';
-import { derivedFromConfig, describeRollup, differingWindows, filesHolding, isoOfMicros, rewriteWindows, windowMicros } from './rollup';
+import { completeInSource, derivedFromConfig, describeRollup, differingWindows, filesHolding, isoOfMicros, rewriteWindows, windowMicros } from './rollup';
 
 /** How many restated window starts the result lists (the count is always complete). */
 const LISTED = 20;
@@ -56,7 +56,7 @@ export async function restateTable(deps: ActivityDeps, input: RestateTableInput)
 async function restateLocked(deps: ActivityDeps, live: Attempt, guard: LockGuard, cfg: TableConfig, id: TableIdent): Promise<RestateTableResult> {
   const started = Date.now();
   const { pool } = deps;
-  const result: RestateTableResult = { table: cfg.name, status: 'noop', restatedWindows: 0, windows: [], snapshotId: null, markFrom: null, markTo: null, durationMs: 0 };
+  const result: RestateTableResult = { table: cfg.name, status: 'noop', restatedWindows: 0, windows: [], skippedWindows: 0, skipped: [], snapshotId: null, markFrom: null, markTo: null, durationMs: 0 };
   const done = () => ({ ...result, durationMs: Date.now() - started });
   const from = derivedFromConfig(deps.settings, cfg);
   const table = await loadTable(pool, deps.io, id);
@@ -99,9 +99,14 @@ async function restateLocked(deps: ActivityDeps, live: Attempt, guard: LockGuard
   );
   const candidates = rows.map((r) => BigInt(r.ws)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   // Only windows whose values changed are restated (a late row the offload already saw changes nothing).
-  const windows = candidates.length
+  const differing = candidates.length
     ? (await differingWindows(deps, live, rollup, await filesHolding(deps, table, rollup, candidates), { sql: `${windowMicros(rollup)} IN {candidates:Array(Int64)}`, params: { candidates: candidates.map(Number) } })).differing
     : [];
+  const { complete: windows, incomplete } = await completeInSource(deps, live, rollup, from, examinedTo, differing);
+  if (incomplete.length) {
+    Object.assign(result, { skippedWindows: incomplete.length, skipped: incomplete.slice(0, LISTED).map(isoOfMicros) });
+    warn('rollup windows not restated: ClickHouse no longer holds all their rows (TTL?); Iceberg keeps them as they were', { table: cfg.name, derivedFrom: from.cfg.name, windows: result.skipped });
+  }
   if (!windows.length) {
     // No window in Iceberg changed; late rows of windows not offloaded yet are taken complete by the regular offload.
     const moved = await fencedTx(pool, guard, (db) => advanceRestatementMark(db, id, mark.mark, examinedTo));

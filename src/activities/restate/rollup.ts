@@ -2,13 +2,14 @@
 // them in Iceberg in one commit, copy-on-write of the data files that hold them.
 import { describeSource, qualified, quote, type ColumnInfo } from '../../clickhouse/client';
 import { dataFilesFunction, ensureWarehouseAccess } from '../../clickhouse/data-files';
-import { batchOrderBy } from '../../clickhouse/range';
+import { batchOrderBy, keyParams, keyTuple, paramTuple, watermarkKey } from '../../clickhouse/range';
 import { ConfigError } from '../../config/errors';
+import { tableIdent } from '../../config/lookup';
 import type { Settings } from '../../config/settings';
 import type { TableConfig } from '../../config/tables';
 import type { TableIdent } from '../../db/watermarks';
 import {
-  casCommit, CommitStateUnknownError, currentSchema, currentSnapshot, fromBinary, planScanFiles, prepareAppend, prepareReplace,
+  casCommit, CommitStateUnknownError, currentSchema, currentSnapshot, fromBinary, loadTable, planScanFiles, prepareAppend, prepareReplace,
   writeDataFiles, type Committed, type CommitTransaction, type DataFile, type LoadedTable, type PrimitiveType,
 } from '../../iceberg';
 import { fenced } from '../commit';
@@ -102,6 +103,38 @@ export async function differingWindows(deps: ActivityDeps, live: Attempt, r: Rol
   const all = new Set([...source.keys(), ...iceberg.keys()]);
   const differing = [...all].filter((w) => source.get(w) !== iceberg.get(w)).map(BigInt).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return { compared: all.size, differing };
+}
+
+/**
+ * Splits `windows` into those whose rows the derived-from table's ClickHouse source still holds completely and those
+ * it does not: per window, the source's rows with a key at or below `committed` must be at least as many as the
+ * derived table holds in Iceberg (which keeps all history). A window whose rows ClickHouse partly dropped (its TTL)
+ * would be recomputed from a part of its trades; it is left as Iceberg has it. Without the derived table in Iceberg
+ * nothing can be checked, and nothing is restated.
+ */
+export async function completeInSource(deps: ActivityDeps, live: Attempt, r: Rollup, from: { cfg: TableConfig; timeColumn: string }, committed: string[] | null, windows: bigint[]): Promise<{ complete: bigint[]; incomplete: bigint[] }> {
+  if (!windows.length) return { complete: [], incomplete: [] };
+  const derived = await loadTable(deps.pool, deps.io, tableIdent(deps.settings, from.cfg.name));
+  if (!derived || !committed) return { complete: [], incomplete: windows };
+  const columns = await describeSource(live.ch, from.cfg.name, from.cfg.source);
+  const timeType = columns.find((c) => c.name === from.timeColumn)?.type;
+  if (!timeType) throw new ConfigError(`table ${r.cfg.name}: derivedFrom.timeColumn ${from.timeColumn} is not a column of ${from.cfg.source} (the source of ${from.cfg.name}); fix derivedFrom in the table registry`);
+  const key = watermarkKey(from.cfg, columns);
+  const t = quote(from.timeColumn);
+  const window = `toUnixTimestamp64Micro(toDateTime64(toStartOfInterval(${t}, toIntervalSecond({width:UInt32}), 'UTC'), 6, 'UTC'))`;
+  const params = { width: r.widthSeconds, windows: windows.map(Number), ...keyParams('k', committed) };
+  const counts = async (src: string, extra: string) => new Map((await live.ch.json<{ ws: string; n: string }>(
+    `SELECT toString(${window}) AS ws, toString(count()) AS n FROM ${src} WHERE ${window} IN {windows:Array(Int64)}${extra} GROUP BY ws`, params,
+  )).map((x) => [x.ws, BigInt(x.n)]));
+  const inSource = await counts(qualified(live.ch, from.cfg.source).sql, ` AND ${keyTuple(key)} <= ${paramTuple(key, 'k')}`);
+  const lastMs = Number(windows[windows.length - 1]! / 1000n) + r.widthSeconds * 1000;
+  const files = await planScanFiles(deps.io, derived.metadata, { filter: { column: from.timeColumn, fromMs: Number(windows[0]! / 1000n), toMs: lastMs } });
+  const access = files.length ? await ensureWarehouseAccess(live.ch, deps.settings) : null;
+  const inIceberg = access ? await counts(dataFilesFunction(files.map((f) => f.file_path), access, `${t} ${timeType}`), '') : new Map<string, bigint>();
+  const complete: bigint[] = [];
+  const incomplete: bigint[] = [];
+  for (const w of windows) ((inSource.get(String(w)) ?? 0n) >= (inIceberg.get(String(w)) ?? 0n) ? complete : incomplete).push(w);
+  return { complete, incomplete };
 }
 
 export interface RewriteOptions {

@@ -33,6 +33,9 @@ export interface BackfillTableResult {
   restated?: string[];
   /** The restatement's overwrite snapshot. */
   restatedSnapshotId?: string;
+  /** Differing windows not restated because ClickHouse no longer holds all their source rows (TTL), and the first few. */
+  restateSkippedWindows?: number;
+  restateSkipped?: string[];
 }
 
 export interface BackfillWorkflowInput {

@@ -15,6 +15,12 @@ export interface RestateTableResult {
   restatedWindows: number;
   /** The first few restated window starts (ISO), for the UI; all of them are in the snapshot summary's count. */
   windows: string[];
+  /**
+   * Changed windows left as Iceberg has them because ClickHouse no longer holds all their rows of the derived-from
+   * table (its TTL): recomputing them would keep only part of their trades.
+   */
+  skippedWindows: number;
+  skipped: string[];
   /** The overwrite (or append, when none of the windows had rows yet) snapshot; null without a commit. */
   snapshotId: string | null;
   /** Ingestion keys of the derived-from table examined: (markFrom, markTo]. */
@@ -40,6 +46,9 @@ export interface RestateWindowResult {
   windowsCompared: number;
   restatedWindows: number;
   windows: string[];
+  /** Differing windows left alone because ClickHouse no longer holds all their source rows (see RestateTableResult). */
+  skippedWindows: number;
+  skipped: string[];
   snapshotId: string | null;
   durationMs: number;
 }
