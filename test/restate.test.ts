@@ -197,6 +197,13 @@ test('late trades restate every gold table in one overwrite, exactly once under 
       // A further cycle with no late rows restates nothing.
       const quiet = byTable((await startOffload(settings, { wait: true, json: true }))!);
       for (const t of goldNames) assert.equal(quiet.get(t)!.restatedWindows, 0, `${t}: nothing left to restate`);
+      // A mark moved backward re-examines the late rows, finds their windows equal to the source and rewrites nothing.
+      await pool.query('UPDATE coldtier_restatement_marks SET mark = $2 WHERE catalog_name = $1', [settings.catalog.name, JSON.stringify(silverKey)]);
+      const reexamined = byTable((await startOffload(settings, { wait: true, json: true }))!);
+      for (const t of goldNames) {
+        assert.equal(reexamined.get(t)!.restatedWindows, 0, `${t}: re-examined windows already equal the source`);
+        assert.deepEqual((await operations(env, pool, t)).filter((o) => o !== 'append'), ['overwrite', 'overwrite'], `${t}: no new snapshot`);
+      }
 
       // 4. Stale windows (the restatement skipped by moving the mark past the late rows) are restated by repair.
       const lateC = await late(51);
