@@ -13,7 +13,7 @@ import { activityIdentity, log, warn } from '../context';
 import type { ActivityDeps } from '../deps';
 import { runAttempt, type Attempt } from '../liveness';
 import type { RestateTableInput, RestateTableResult } from '../types';
-import { completeInSource, derivedFromConfig, describeRollup, differingWindows, filesHolding, isoOfMicros, rewriteWindows, windowMicros } from './rollup';
+import { completeInSource, derivedFromConfig, describeRollup, differingWindows, filesHolding, isoOfMicros, rewriteWindows, windowMicros, windowSet, type Rollup } from './rollup';
 
 /** How many restated window starts the result lists (the count is always complete). */
 const LISTED = 20;
@@ -97,10 +97,14 @@ async function restateLocked(deps: ActivityDeps, live: Attempt, guard: LockGuard
      WHERE ${range.sql} AND ${windowOf} <= {offloaded:${rollup.windowType}}`,
     { ...range.params, width: rollup.widthSeconds, offloaded: (wm.committedTo ?? wm.values)[0]! },
   );
+  const inWindows = (r: Rollup, ws: bigint[]) => {
+    const set = windowSet(r, ws, 'candidates');
+    return { sql: `${windowMicros(r)} IN ${set.sql}`, params: set.params };
+  };
   const candidates = rows.map((r) => BigInt(r.ws)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   // Only windows whose values changed are restated (a late row the offload already saw changes nothing).
   const differing = candidates.length
-    ? (await differingWindows(deps, live, rollup, await filesHolding(deps, table, rollup, candidates), { sql: `${windowMicros(rollup)} IN {candidates:Array(Int64)}`, params: { candidates: candidates.map(Number) } })).differing
+    ? (await differingWindows(deps, live, rollup, await filesHolding(deps, table, rollup, candidates), inWindows(rollup, candidates))).differing
     : [];
   const { complete: windows, incomplete } = await completeInSource(deps, live, rollup, from, examinedTo, differing);
   if (incomplete.length) {

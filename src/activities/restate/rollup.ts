@@ -2,6 +2,7 @@
 // them in Iceberg in one commit, copy-on-write of the data files that hold them.
 import { describeSource, qualified, quote, type ColumnInfo } from '../../clickhouse/client';
 import { dataFilesFunction, ensureWarehouseAccess } from '../../clickhouse/data-files';
+import type { IcebergAccess } from '../../clickhouse/federation';
 import { batchOrderBy, keyParams, keyTuple, paramTuple, watermarkKey } from '../../clickhouse/range';
 import { ConfigError } from '../../config/errors';
 import { tableIdent } from '../../config/lookup';
@@ -53,11 +54,49 @@ export function derivedFromConfig(settings: Settings, cfg: TableConfig): { cfg: 
   return { cfg: from, timeColumn: d.timeColumn };
 }
 
+const accessOf = new WeakMap<Attempt, Promise<IcebergAccess>>();
+
+/**
+ * How this attempt's ClickHouse reads the warehouse, set up once per attempt. Rollups restated in parallel may both
+ * find the named collection missing and create it; the one that loses that race finds it on its second try.
+ */
+function warehouse(deps: ActivityDeps, live: Attempt): Promise<IcebergAccess> {
+  let p = accessOf.get(live);
+  if (!p) {
+    p = ensureWarehouseAccess(live.ch, deps.settings).catch(() => ensureWarehouseAccess(live.ch, deps.settings));
+    accessOf.set(live, p);
+  }
+  return p;
+}
+
 /** `ws` (µs since the epoch) as ISO text. */
 export const isoOfMicros = (ws: bigint) => new Date(Number(ws / 1000n)).toISOString();
 
 /** The ClickHouse expression of a window start as µs since the epoch. */
 export const windowMicros = (r: Rollup) => `toUnixTimestamp64Micro(toDateTime64(${quote(r.windowColumn)}, 6, 'UTC'))`;
+
+/**
+ * A set of window starts (µs) as a ClickHouse subquery for `IN`: the windows as runs of consecutive windows in two
+ * bound arrays (starts, ends), expanded by ClickHouse. Parameters travel in the request URL, so a month of 1-minute
+ * windows must not be 43,200 numbers there; late trades mostly change consecutive windows.
+ */
+export function windowSet(r: Rollup, windows: bigint[], p: string): Where {
+  const width = BigInt(r.widthSeconds) * 1_000_000n;
+  const starts: bigint[] = [];
+  const ends: bigint[] = [];
+  for (const w of [...windows].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (ends.length && ends[ends.length - 1] === w) ends[ends.length - 1] = w + width;
+    else if (!ends.length || ends[ends.length - 1]! < w) {
+      starts.push(w);
+      ends.push(w + width);
+    }
+  }
+  // µs since the epoch are exact as JS numbers (below 2^53 until the year 2255).
+  return {
+    sql: `(SELECT arrayJoin(arrayFlatten(arrayMap((s, e) -> range(s, e, {${p}_width:Int64}), {${p}_starts:Array(Int64)}, {${p}_ends:Array(Int64)}))))`,
+    params: { [`${p}_width`]: Number(width), [`${p}_starts`]: starts.map(Number), [`${p}_ends`]: ends.map(Number) },
+  };
+}
 
 /** `name Type, …` of the source's columns: ClickHouse reads the Iceberg data files with exactly the source's types. */
 export const structureOf = (r: Rollup) => r.columns.map((c) => `${quote(c.name)} ${c.type}`).join(', ');
@@ -97,7 +136,7 @@ export async function differingWindows(deps: ActivityDeps, live: Attempt, r: Rol
   const source = new Map((await fingerprint(r.src)).map((x) => [x.ws, `${x.n}/${x.h}`]));
   const iceberg = new Map<string, string>();
   if (files.length) {
-    const access = await ensureWarehouseAccess(live.ch, deps.settings);
+    const access = await warehouse(deps, live);
     for (const x of await fingerprint(dataFilesFunction(files.map((f) => f.file_path), access, structureOf(r)))) iceberg.set(x.ws, `${x.n}/${x.h}`);
   }
   const all = new Set([...source.keys(), ...iceberg.keys()]);
@@ -122,14 +161,15 @@ export async function completeInSource(deps: ActivityDeps, live: Attempt, r: Rol
   const key = watermarkKey(from.cfg, columns);
   const t = quote(from.timeColumn);
   const window = `toUnixTimestamp64Micro(toDateTime64(toStartOfInterval(${t}, toIntervalSecond({width:UInt32}), 'UTC'), 6, 'UTC'))`;
-  const params = { width: r.widthSeconds, windows: windows.map(Number), ...keyParams('k', committed) };
+  const set = windowSet(r, windows, 'windows');
+  const params = { width: r.widthSeconds, ...set.params, ...keyParams('k', committed) };
   const counts = async (src: string, extra: string) => new Map((await live.ch.json<{ ws: string; n: string }>(
-    `SELECT toString(${window}) AS ws, toString(count()) AS n FROM ${src} WHERE ${window} IN {windows:Array(Int64)}${extra} GROUP BY ws`, params,
+    `SELECT toString(${window}) AS ws, toString(count()) AS n FROM ${src} WHERE ${window} IN ${set.sql}${extra} GROUP BY ws`, params,
   )).map((x) => [x.ws, BigInt(x.n)]));
   const inSource = await counts(qualified(live.ch, from.cfg.source).sql, ` AND ${keyTuple(key)} <= ${paramTuple(key, 'k')}`);
   const lastMs = Number(windows[windows.length - 1]! / 1000n) + r.widthSeconds * 1000;
   const files = await planScanFiles(deps.io, derived.metadata, { filter: { column: from.timeColumn, fromMs: Number(windows[0]! / 1000n), toMs: lastMs } });
-  const access = files.length ? await ensureWarehouseAccess(live.ch, deps.settings) : null;
+  const access = files.length ? await warehouse(deps, live) : null;
   const inIceberg = access ? await counts(dataFilesFunction(files.map((f) => f.file_path), access, `${t} ${timeType}`), '') : new Map<string, bigint>();
   const complete: bigint[] = [];
   const incomplete: bigint[] = [];
@@ -157,12 +197,12 @@ export async function rewriteWindows(deps: ActivityDeps, live: Attempt, guard: L
   const { select, evolved } = sourceSchema(r.cfg, r.columns, table.metadata);
   if (evolved) throw new BadRequestError(`restating windows of ${r.cfg.name}: its source ${r.cfg.source} has columns the Iceberg table does not; run "coldtier offload --tables ${r.cfg.name}" first`);
   const cols = r.columns.map((c) => quote(c.name)).join(', ');
-  // µs since the epoch are exact as JS numbers (below 2^53 until the year 2255).
-  const params = { restated: sorted.map(Number) };
-  const inSet = `${windowMicros(r)} IN {restated:Array(Int64)}`;
+  const set = windowSet(r, sorted, 'restated');
+  const params = set.params;
+  const inSet = `${windowMicros(r)} IN ${set.sql}`;
   const parts = [`SELECT ${cols} FROM ${r.src} WHERE ${inSet}`];
   if (removed.length) {
-    const access = await ensureWarehouseAccess(live.ch, deps.settings);
+    const access = await warehouse(deps, live);
     parts.push(`SELECT ${cols} FROM ${dataFilesFunction(removed.map((f) => f.file_path), access, structureOf(r))} WHERE NOT (${inSet})`);
   }
   const rows = await live.ch.arrow(`SELECT ${select.join(', ')} FROM (${parts.join(' UNION ALL ')})${batchOrderBy(r.cfg)}`, params);
