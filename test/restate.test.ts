@@ -124,10 +124,10 @@ test('late trades restate every gold table in one overwrite, exactly once under 
     // Two days of trades ending two days ago: every window, daily ones too, is closed and offloaded by the first cycle.
     const end = new Date(Date.now() - 2 * DAY);
     for (const ex of EXCHANGES) await insertTrades(ch, `bronze_trades_${ex}`, { rows: 1_500, exchange: ex, spreadSeconds: 2 * 86_400, eventTimeEnd: end, seed: 21 });
-    const late = async (seed: number) => {
+    const late = async (seed: number, rows = 15, spreadSeconds = 86_400) => {
       const out = [];
       for (const ex of ['kraken', 'binance'] as const) {
-        const r = await insertTrades(ch, `bronze_trades_${ex}`, { rows: 15, exchange: ex, spreadSeconds: 86_400, eventTimeEnd: new Date(end.getTime() - DAY / 2), seed });
+        const r = await insertTrades(ch, `bronze_trades_${ex}`, { rows, exchange: ex, spreadSeconds, eventTimeEnd: new Date(end.getTime() - DAY / 2), seed });
         out.push({ exchange: ex, ...r });
       }
       return out;
@@ -184,7 +184,8 @@ test('late trades restate every gold table in one overwrite, exactly once under 
       }
 
       // 3. A retried restatement commits nothing twice: the activity fails after its commit landed and is retried.
-      const lateB = await late(41);
+      // Hundreds of scattered 1-minute windows (and windows older than anything offloaded so far).
+      const lateB = await late(41, 400, 2 * 86_400);
       const expectedB = await lateWindows(ch, lateB);
       failAfterCommitOf = 'gold_ohlcv_5m';
       const third = byTable((await startOffload(settings, { wait: true, json: true }))!);
