@@ -11,7 +11,8 @@ import { startOffload } from '../src/cli/offload';
 import { findTool, startStack, type RunningStack } from '../src/devstack/index';
 import { createActivities } from '../src/activities';
 import { setWatermark } from '../src/db/watermarks';
-import { createBronzeTable, insertTrades } from '../src/feed/synthetic';
+import { defaultTables } from '../src/config/tables';
+import { createBronzeTable, createSilverAndGold, EXCHANGES, insertTrades } from '../src/feed/synthetic';
 import { connectClient } from '../src/temporal/connection';
 import { createWorker, openServices } from '../src/worker';
 import { bronzeTable, makeTestEnv } from '../test/helpers/coldtier';
@@ -86,6 +87,35 @@ async function maintenanceRun(
   return { client, workflowId, close: () => client.connection.close() };
 }
 
+/**
+ * silver_trades and one gold rollup: a first cycle offloads both and starts the restatement mark, late trades land,
+ * and the recorded second cycle restates the rollup's changed windows (the `restate-rollups` patch).
+ */
+async function restateRun() {
+  const env = await makeTestEnv({
+    warehouse: 'file',
+    tables: () => defaultTables.filter((t) => t.name === 'silver_trades' || t.name === 'gold_ohlcv_1h').map((t) => (t.layer === 'silver' ? { ...t, dependsOn: [], lateDataBufferSeconds: 0 } : t)),
+  });
+  const services = await openServices(env.settings);
+  const client = await connectClient(env.settings.temporal);
+  const workflowId = `record-offload-${env.tag}`;
+  try {
+    for (const ex of EXCHANGES) await createBronzeTable(services.ch, `bronze_trades_${ex}`);
+    await createSilverAndGold(services.ch);
+    const end = new Date(Date.now() - 2 * 86_400_000);
+    await insertTrades(services.ch, 'bronze_trades_kraken', { rows: 500, exchange: 'kraken', eventTimeEnd: end, spreadSeconds: 86_400, seed: 5 });
+    const worker = await createWorker(env.settings, { services });
+    await worker.runUntil(async () => {
+      await startOffload(env.settings, { wait: true, json: true });
+      await insertTrades(services.ch, 'bronze_trades_kraken', { rows: 20, exchange: 'kraken', eventTimeEnd: new Date(end.getTime() - 3_600_000), spreadSeconds: 43_200, seed: 6 });
+      await startOffload(env.settings, { wait: true, json: true, workflowId });
+    });
+  } finally {
+    await services.close();
+  }
+  return { client, workflowId, close: () => client.connection.close() };
+}
+
 const scenarios: Scenario[] = [
   {
     name: 'offload-partial-failed-table',
@@ -128,6 +158,11 @@ const scenarios: Scenario[] = [
     name: 'maintenance-audit-failed',
     what: 'a watermark moved past rows that were never offloaded: the audit finds missing_data and the run fails (AuditFailed)',
     run: () => maintenanceRun({ stages: ['audit'], auditWindowHours: 6 }, { cycles: 1, gap: true }),
+  },
+  {
+    name: 'offload-restate-rollup',
+    what: 'late trades for offloaded windows: the gold rollup offloads nothing new and restateTable restates its changed windows',
+    run: restateRun,
   },
   {
     name: 'offload-all-failed',

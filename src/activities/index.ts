@@ -16,8 +16,10 @@ import { removeOrphans } from './maintenance/orphans';
 import { rewriteManifestsTable } from './maintenance/rewrite-manifests';
 import { commitRanges, writeRange } from './offload/fan-out';
 import { offloadTable } from './offload/offload';
+import { restateWindow } from './restate/repair';
+import { restateTable } from './restate/restate';
 import { measuredStage } from './stage-metrics';
-import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, RefreshViewsInput, RewriteManifestsTableInput, WriteRangeInput } from './types';
+import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, RefreshViewsInput, RestateTableInput, RestateWindowInput, RewriteManifestsTableInput, WriteRangeInput } from './types';
 
 export type { ActivityDeps, TestHooks } from './deps';
 
@@ -64,6 +66,8 @@ export function createActivities(deps: ActivityDeps) {
     writeRange: permanent((input: WriteRangeInput) => writeRange(deps, input)),
     commitRanges: permanent((input: CommitRangesInput) => commitRanges(deps, input)),
     backfillTable: permanent((input: BackfillTableInput) => backfillTable(deps, input)),
+    restateTable: permanent((input: RestateTableInput) => restateTable(deps, input)),
+    restateWindow: permanent((input: RestateWindowInput) => restateWindow(deps, input)),
     compactTable: permanent(measuredStage('compact', (input: CompactTableInput) => compactTable(deps, input))),
     rewriteManifestsTable: permanent(measuredStage('rewrite-manifests', (input: RewriteManifestsTableInput) => rewriteManifestsTable(deps, input))),
     expireTable: permanent(measuredStage('expire', (input: ExpireTableInput) => expireTable(deps, input))),
@@ -75,7 +79,7 @@ export function createActivities(deps: ActivityDeps) {
 
 export function planOffload(settings: Settings, input: PlanOffloadInput): PlannedTable[] {
   const wanted = input.tables?.length ? input.tables.map((t) => tableConfig(settings, t)) : settings.tables;
-  return wanted.map((t) => ({ table: t.name, layer: t.layer, dependsOn: t.dependsOn, requireDependencies: t.requireDependencies }));
+  return wanted.map((t) => ({ table: t.name, layer: t.layer, dependsOn: t.dependsOn, requireDependencies: t.requireDependencies, ...(t.derivedFrom ? { derivedFrom: t.derivedFrom.table } : {}) }));
 }
 
 export type Activities = ReturnType<typeof createActivities>;

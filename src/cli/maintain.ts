@@ -122,6 +122,8 @@ export async function startBackfill(settings: Settings, input: BackfillWorkflowI
     else {
       const hours = r.repairedHours.map((h) => [h.hour, h.clickhouse, h.iceberg, h.added]);
       console.log(`${hours.length ? table(['hour', 'clickhouse rows', 'iceberg rows before', 'added'], hours) : 'every hour already complete'}\n${r.table}: ${r.rowsAdded} rows added in ${r.files} files (${duration(r.durationMs)})`);
+      if (r.restatedWindows !== undefined) console.log(r.restatedWindows ? `${r.table}: ${r.restatedWindows} stale rollup windows restated from the source (${r.restated?.join(', ')}${r.restatedWindows > (r.restated?.length ?? 0) ? ', …' : ''})` : r.restateSkippedWindows ? `${r.table}: no rollup window restated` : `${r.table}: every rollup window equals the source`);
+      if (r.restateSkippedWindows) console.log(`${r.table}: ${r.restateSkippedWindows} windows differ but were not restated: ClickHouse no longer holds all their source rows (TTL), so Iceberg keeps them (${r.restateSkipped?.join(', ')})`);
     }
     return r;
   } finally {

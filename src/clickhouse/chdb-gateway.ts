@@ -24,7 +24,8 @@ async function body(req: IncomingMessage): Promise<Buffer> {
 export async function startChdbGateway(opts: { path: string; port?: number }): Promise<ChdbGateway> {
   const { createChdbConnection } = await import('chdb/connection');
   const conn = createChdbConnection({ path: opts.path });
-  const server: Server = createServer((req, res) => {
+  // Query parameters travel in the URL (@clickhouse/client); Node's 16 KB header limit would refuse long ones.
+  const server: Server = createServer({ maxHeaderSize: 16 << 20 }, (req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://gateway');
       if (url.pathname === '/ping') {

@@ -124,6 +124,14 @@ const settingsSchema = z
       for (const dep of t.dependsOn) {
         if (!names.has(dep)) ctx.addIssue({ code: 'custom', path: ['tables', i, 'dependsOn'], message: `table ${t.name} depends on unknown table ${dep}` });
       }
+      const d = t.derivedFrom;
+      if (d) {
+        const path = ['tables', i, 'derivedFrom'];
+        if (t.closedWindowSeconds === 0) ctx.addIssue({ code: 'custom', path, message: `table ${t.name}: derivedFrom is only for rollups; set closedWindowSeconds (the window width) or remove derivedFrom` });
+        if (t.watermark.length !== 1) ctx.addIssue({ code: 'custom', path, message: `table ${t.name}: derivedFrom needs a rollup whose watermark is its window start alone (one column), not ${t.watermark.join(', ')}` });
+        if (d.table === t.name) ctx.addIssue({ code: 'custom', path, message: `table ${t.name}: derivedFrom.table cannot be the table itself; name the table it is rolled up from` });
+        else if (!names.has(d.table)) ctx.addIssue({ code: 'custom', path, message: `table ${t.name}: derivedFrom.table ${d.table} is not a table of the registry; add it or fix derivedFrom` });
+      }
     }
   });
 

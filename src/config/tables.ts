@@ -75,6 +75,14 @@ export const tableConfigSchema = z
      * @default 'auto'
      */
     encoder: z.enum(['auto', 'clickhouse', 'arrow']).default('auto'),
+    /**
+     * For rollups (closedWindowSeconds > 0): the registry table whose rows the rollup is computed from, and that
+     * table's event-time column. A rollup's window start (its first watermark column) must be
+     * toStartOfInterval(timeColumn, closedWindowSeconds) in UTC. Late rows of `table` (new ingestion key, old event
+     * time) for windows already in Iceberg make the next offload cycle restate those windows (docs/reliability.md).
+     * @default unset (no restatement); the seeds' gold tables: { table: 'silver_trades', timeColumn: 'exchange_timestamp' }
+     */
+    derivedFrom: z.object({ table: identifier, timeColumn: identifier }).strict().optional(),
     /** Iceberg table properties (e.g. write.target-file-size-bytes). */
     properties: z.record(z.string(), z.string()).default({}),
   })
@@ -111,6 +119,8 @@ const gold = ([label, seconds]: (typeof GOLD_WINDOWS)[number]): TableConfigInput
   closedWindowSeconds: seconds,
   // Trades may reach ClickHouse a little after their exchange time; a window is closed only after this much more.
   lateDataBufferSeconds: 300,
+  // Late silver trades for windows already offloaded restate those windows in the next cycle.
+  derivedFrom: { table: 'silver_trades', timeColumn: 'exchange_timestamp' },
   partitionBy: [{ column: 'window_start', transform: seconds >= 86_400 ? 'year' : 'month' }],
   sortBy: ['symbol', 'exchange', 'window_start'],
 });

@@ -102,6 +102,25 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         PRIMARY KEY (catalog_name, table_namespace, table_name, purpose)
       );`,
   },
+  {
+    version: 7,
+    name: 'restatement marks',
+    // Per rollup (src/db/restatement.ts): the ingestion key of the table it is derived from up to which late rows
+    // have been examined. Moved only in the transaction of the restatement's catalog swap (or alone, fenced, when
+    // there was nothing to restate), so a retried restatement never restates the same rows twice.
+    sql: `
+      CREATE TABLE IF NOT EXISTS coldtier_restatement_marks (
+        catalog_name VARCHAR(255) NOT NULL,
+        table_namespace VARCHAR(255) NOT NULL,
+        table_name VARCHAR(255) NOT NULL,
+        source_table VARCHAR(255) NOT NULL,
+        mark JSONB NOT NULL,
+        last_snapshot_id TEXT,
+        windows_restated BIGINT NOT NULL DEFAULT 0,
+        updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        PRIMARY KEY (catalog_name, table_namespace, table_name)
+      );`,
+  },
 ];
 
 /** An arbitrary constant: the advisory lock key that serialises migrations. */

@@ -69,6 +69,12 @@ const stageBytes = new Counter({
   labelNames: ['stage', 'table'],
   registers: [registry],
 });
+const restatedWindows = new Counter({
+  name: 'coldtier_restated_windows_total',
+  help: 'Rollup windows recomputed from the source and replaced in Iceberg (late rows, repair), each commit counted once',
+  labelNames: ['table'],
+  registers: [registry],
+});
 const audit = new Gauge({ name: 'coldtier_audit_status', help: 'Latest audit status per table: 1 for the current status, 0 for the others', labelNames: ['table', 'status'], registers: [registry] });
 
 const catalogRequests = new Counter({
@@ -102,6 +108,7 @@ export const METRIC_NAMES: readonly string[] = [
   'coldtier_maintenance_stage_duration_seconds',
   'coldtier_maintenance_files_total',
   'coldtier_maintenance_bytes_total',
+  'coldtier_restated_windows_total',
 ];
 
 /** A failure that is not one: another activity holds the table lock, and the attempt is retried (TableBusyError). */
@@ -130,12 +137,17 @@ export const metrics = {
       runs.labels(table, 'ok').inc(0);
       runs.labels(table, 'failed').inc(0);
       runs.labels(table, 'busy').inc(0);
+      restatedWindows.labels(table).inc(0);
     }
   },
   /** One commit (Iceberg snapshot + watermark advance) of `rows` rows in files of `bytes` bytes. */
   committed(table: string, committedRows: number, committedBytes: number): void {
     rows.labels(table).inc(committedRows);
     bytes.labels(table).inc(committedBytes);
+  },
+  /** A committed restatement of `windows` rollup windows. */
+  restated(table: string, windows: number): void {
+    restatedWindows.labels(table).inc(windows);
   },
   /** An offload activity for `table` finished (committed or nothing new). */
   offloaded(e: OffloadFinished): void {

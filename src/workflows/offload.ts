@@ -28,6 +28,7 @@ function tableActivities(p: PlannedTable, heartbeatTimeoutSeconds: number, maxAt
     offloadTable: proxyActivities<Activities>(options(`offload ${p.layer} table ${p.table}`)).offloadTable,
     writeRange: (i: number, n: number) => proxyActivities<Activities>(options(`write ${p.table} catch-up range ${i + 1}/${n}`)).writeRange,
     commitRanges: proxyActivities<Activities>(options(`commit ${p.table} catch-up`)).commitRanges,
+    restateTable: proxyActivities<Activities>(options(`restate late windows of ${p.table}`)).restateTable,
   };
 }
 
@@ -38,10 +39,25 @@ function tableActivities(p: PlannedTable, heartbeatTimeoutSeconds: number, maxAt
 async function offloadOne(p: PlannedTable, heartbeatTimeoutSeconds: number, maxAttempts: number): Promise<OffloadTableResult> {
   const acts = tableActivities(p, heartbeatTimeoutSeconds, maxAttempts);
   const first = await acts.offloadTable({ table: p.table, allowFanOut: true });
-  if (first.status !== 'fan-out' || !first.fanOut) return first;
-  const plan = first.fanOut;
-  const parts = await Promise.all(plan.ranges.map((r, i) => acts.writeRange(i, plan.ranges.length)({ table: p.table, lo: r.lo, hi: r.hi })));
-  return acts.commitRanges({ table: p.table, plan, parts });
+  let result = first;
+  if (first.status === 'fan-out' && first.fanOut) {
+    const plan = first.fanOut;
+    const parts = await Promise.all(plan.ranges.map((r, i) => acts.writeRange(i, plan.ranges.length)({ table: p.table, lo: r.lo, hi: r.hi })));
+    result = await acts.commitRanges({ table: p.table, plan, parts });
+  }
+  // A rollup whose input got late rows for windows it already holds: those windows are restated (one overwrite).
+  if (p.derivedFrom && patched('restate-rollups')) {
+    try {
+      const r = await acts.restateTable({ table: p.table });
+      const skipped = r.skippedWindows ? `${r.skippedWindows} changed windows not restated: ClickHouse no longer holds all their rows of ${p.derivedFrom} (TTL), Iceberg keeps them` : '';
+      const reason = [result.reason ?? '', skipped].filter(Boolean).join('; ');
+      return { ...result, restatedWindows: r.restatedWindows, ...(r.snapshotId ? { restatedSnapshotId: r.snapshotId } : {}), ...(reason ? { reason } : {}) };
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      return { ...result, status: 'failed', restatedWindows: 0, reason: `offloaded, but restating late windows failed: ${failureMessage(err)}` };
+    }
+  }
+  return result;
 }
 
 const empty = (p: PlannedTable, status: 'skipped' | 'failed', reason: string): OffloadTableResult => ({
@@ -123,6 +139,7 @@ const shortNote = (s: string) => (s.length <= 60 ? s : `${s.slice(0, 59)}…`);
  * cannot read.
  */
 function detailsMarkdown(tables: OffloadTableResult[]): string {
-  const rows = tables.map((t) => `| ${t.table} | ${t.status} | ${grouped(t.rows)} | ${grouped(t.files)} | ${watermarkTime(t.watermarkTo)} | ${shortNote((t.reason ?? '').replace(/[|\n]/g, ' '))} |`);
+  const note = (t: OffloadTableResult) => [t.restatedWindows ? `restated ${grouped(t.restatedWindows)} windows` : '', t.reason ?? ''].filter(Boolean).join('; ');
+  const rows = tables.map((t) => `| ${t.table} | ${t.status} | ${grouped(t.rows)} | ${grouped(t.files)} | ${watermarkTime(t.watermarkTo)} | ${shortNote(note(t).replace(/[|\n]/g, ' '))} |`);
   return ['| table | status | rows | files | watermark | note |', '|---|---|--:|--:|---|---|', ...rows].join('\n');
 }

@@ -27,6 +27,15 @@ export interface BackfillTableResult {
   /** Hours whose row sets differed before the backfill. */
   repairedHours: BackfillHour[];
   durationMs: number;
+  /** Rollups: windows whose values differed from the source and were restated (set by the workflow). */
+  restatedWindows?: number;
+  /** Their first few window starts (ISO). */
+  restated?: string[];
+  /** The restatement's overwrite snapshot. */
+  restatedSnapshotId?: string;
+  /** Differing windows not restated because ClickHouse no longer holds all their source rows (TTL), and the first few. */
+  restateSkippedWindows?: number;
+  restateSkipped?: string[];
 }
 
 export interface BackfillWorkflowInput {

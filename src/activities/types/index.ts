@@ -3,3 +3,4 @@
 export type * from './backfill';
 export type * from './maintenance';
 export type * from './offload';
+export type * from './restate';

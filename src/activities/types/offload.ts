@@ -12,6 +12,8 @@ export interface PlannedTable {
   layer: Layer;
   dependsOn: string[];
   requireDependencies: boolean;
+  /** A rollup with late-row restatement: the table it derives from (see restateTable). */
+  derivedFrom?: string;
 }
 
 export interface OffloadTableInput {
@@ -68,6 +70,10 @@ export interface OffloadTableResult {
   /** Who encoded the Parquet files this attempt wrote (the table registry's `encoder`), and why not ClickHouse if not. */
   encoder?: 'clickhouse' | 'arrow';
   encoderReason?: string;
+  /** Rollup windows restated after the offload (late rows of the table it derives from); set by the workflow. */
+  restatedWindows?: number;
+  /** The restatement's overwrite snapshot, when it committed one. */
+  restatedSnapshotId?: string;
   /** status fan-out: the plan the workflow runs as parallel write activities plus one commit. */
   fanOut?: FanOutPlan;
 }
