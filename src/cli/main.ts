@@ -10,7 +10,7 @@ import type { MaintenanceStage, MaintenanceWorkflowInput } from '../activities/t
 import { installLogging } from '../logging';
 import { startMetricsServer } from '../metrics/server';
 import { metrics } from '../metrics/registry';
-import { allLags } from './lag';
+import { allLags, allTtls } from './lag';
 import { registerScheduleCommands } from './schedules';
 import { serveCatalog } from './catalog';
 
@@ -53,6 +53,7 @@ program
     const services = await openServices(s);
     const worker = await createWorker(s, { services, ...(o.identity ? { identity: o.identity } : {}) });
     if (server) metrics.measureLag(() => allLags(s, services.pool, services.ch, (table, err) => console.error(`coldtier: lag of ${table} not measured: ${(err as Error).message}`)));
+    if (server) metrics.measureTtl(() => allTtls(s, services.pool, services.ch, (table, err) => console.error(`coldtier: TTL headroom of ${table} not measured: ${(err as Error).message}`)));
     console.log(`coldtier worker polling task queue ${s.temporal.taskQueue} on ${s.temporal.address} (namespace ${s.temporal.namespace})`);
     try {
       await worker.run();
