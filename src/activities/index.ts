@@ -7,6 +7,7 @@ import { BadRequestError } from './errors';
 import { tableConfig } from '../config/lookup';
 import type { Settings } from '../config/settings';
 import { backfillTable } from './backfill';
+import { dedupeTable } from './dedupe';
 import type { ActivityDeps } from './deps';
 import { auditTable } from './maintenance/audit';
 import { compactTable } from './maintenance/compact';
@@ -16,7 +17,7 @@ import { rewriteManifestsTable } from './maintenance/rewrite-manifests';
 import { commitRanges, writeRange } from './offload/fan-out';
 import { offloadTable } from './offload/offload';
 import { measuredStage } from './stage-metrics';
-import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, RewriteManifestsTableInput, WriteRangeInput } from './types';
+import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, DedupeTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, RewriteManifestsTableInput, WriteRangeInput } from './types';
 
 export type { ActivityDeps, TestHooks } from './deps';
 
@@ -63,6 +64,7 @@ export function createActivities(deps: ActivityDeps) {
     writeRange: permanent((input: WriteRangeInput) => writeRange(deps, input)),
     commitRanges: permanent((input: CommitRangesInput) => commitRanges(deps, input)),
     backfillTable: permanent((input: BackfillTableInput) => backfillTable(deps, input)),
+    dedupeTable: permanent((input: DedupeTableInput) => dedupeTable(deps, input)),
     compactTable: permanent(measuredStage('compact', (input: CompactTableInput) => compactTable(deps, input))),
     rewriteManifestsTable: permanent(measuredStage('rewrite-manifests', (input: RewriteManifestsTableInput) => rewriteManifestsTable(deps, input))),
     expireTable: permanent(measuredStage('expire', (input: ExpireTableInput) => expireTable(deps, input))),

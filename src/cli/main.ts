@@ -145,7 +145,7 @@ program
 
 for (const [name, reason, what] of [
   ['backfill', 'backfill', 're-offload an event-time window of one table; rows already in Iceberg are not added again'],
-  ['repair', 'repair', 're-offload the hours an audit found missing (same as backfill, recorded as a repair)'],
+  ['repair', 'repair', 're-offload the hours an audit found missing and remove duplicated rows (backfill recorded as a repair, plus one delete commit)'],
 ] as const) {
   const cmd = program.command(name).description(what).requiredOption('--table <name>', 'the table (required)');
   if (name === 'backfill') cmd.requiredOption('--from <iso>', 'window start, inclusive (required)').requiredOption('--to <iso>', 'window end, exclusive (required)');

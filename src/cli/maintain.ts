@@ -125,6 +125,8 @@ export async function startBackfill(settings: Settings, input: BackfillWorkflowI
     else {
       const hours = r.repairedHours.map((h) => [h.hour, h.clickhouse, h.iceberg, h.added]);
       console.log(`${hours.length ? table(['hour', 'clickhouse rows', 'iceberg rows before', 'added'], hours) : 'every hour already complete'}\n${r.table}: ${r.rowsAdded} rows added in ${r.files} files (${duration(r.durationMs)})`);
+      const d = r.duplicates;
+      if (d) console.log(d.rowsRemoved ? `${table(['hour', 'duplicates removed'], d.hours.map((h) => [h.hour, h.removed]))}\n${r.table}: ${d.rowsRemoved} duplicated rows removed (${d.filesRewritten} files rewritten, snapshot ${d.snapshotId})` : `${r.table}: no duplicated rows`);
     }
     return r;
   } finally {
