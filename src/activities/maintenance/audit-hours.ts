@@ -4,7 +4,7 @@ import { maxKey, watermarkKey } from '../../clickhouse/range';
 import { timeColumn, tableIdent } from '../../config/lookup';
 import type { TableConfig } from '../../config/tables';
 import { readWatermark } from '../../db/watermarks';
-import { planScanFiles, type TableMetadata } from '../../iceberg';
+import { currentSchema, planScanFiles, type TableMetadata } from '../../iceberg';
 import type { ActivityDeps } from '../deps';
 import { lostRows } from '../ttl-guard';
 import type { AuditIssue } from '../types';
@@ -21,6 +21,18 @@ export function fingerprintSpec(cfg: TableConfig, columns: ColumnInfo[], iceberg
   const both = columns.filter((c) => !iceberg || iceberg.includes(c.name));
   const rowKey = [...new Set([...cfg.watermark, ...cfg.sortBy])].filter((c) => both.some((x) => x.name === c));
   return { time: timeColumn(cfg), rowKey, columns: both, ...window };
+}
+
+/**
+ * The columns the audit fingerprints: those of the current schema that the table had from its first schema on. A
+ * column added later reads as null from the files written before it, while the source shows its default for those
+ * rows: a difference every evolved table would have, not a fault, so it is left out of the fingerprint (rows and keys
+ * still count every file).
+ */
+export function fingerprintColumns(meta: TableMetadata): string[] {
+  const first = [...meta.schemas].sort((a, b) => a['schema-id'] - b['schema-id'])[0]!;
+  const ids = new Set(first.fields.map((f) => f.id));
+  return currentSchema(meta).fields.filter((f) => ids.has(f.id)).map((f) => f.name);
 }
 
 /** The Iceberg side: the live data files of the current snapshot that may hold rows of the window, read by ClickHouse. */

@@ -1,13 +1,13 @@
 import { describeSource, qualified } from '../../clickhouse/client';
 import { sourceTtl, ttlSeconds } from '../../clickhouse/ttl';
 import { tableConfig, tableIdent, timeColumn } from '../../config/lookup';
-import { currentSchema, loadTable } from '../../iceberg';
+import { loadTable } from '../../iceberg';
 import { metrics } from '../../metrics/registry';
 import { workflowId } from '../context';
 import type { ActivityDeps } from '../deps';
 import type { AuditIssue, AuditStatus, AuditTableInput, AuditTableResult } from '../types';
 import { parseWindow } from '../window';
-import { describeHour, fingerprintSpec, hourIssue, icebergTableHours, lostRowsOf, NONE } from './audit-hours';
+import { describeHour, fingerprintColumns, fingerprintSpec, hourIssue, icebergTableHours, lostRowsOf, NONE } from './audit-hours';
 import { sourceHours, type HourFigures } from './fingerprint';
 
 /**
@@ -45,7 +45,7 @@ export async function auditTable(deps: ActivityDeps, input: AuditTableInput): Pr
     // Rollups: only windows closed by the window end ([time, time + closedWindowSeconds) ended), on both sides alike.
     // An open window is not offloaded yet (the offload takes it once closed), so counting it would flag a false gap.
     const closedMs = cfg.closedWindowSeconds * 1000;
-    const spec = fingerprintSpec(cfg, columns, table ? currentSchema(table.metadata).fields.map((f) => f.name) : null, { fromMs: w.from.getTime(), toMs: w.to.getTime(), ...(closedMs > 0 ? { closedUpToMs: w.to.getTime() - closedMs } : {}) });
+    const spec = fingerprintSpec(cfg, columns, table ? fingerprintColumns(table.metadata) : null, { fromMs: w.from.getTime(), toMs: w.to.getTime(), ...(closedMs > 0 ? { closedUpToMs: w.to.getTime() - closedMs } : {}) });
     const ch = await sourceHours(deps.ch, q.sql, spec);
     const ice = table ? await icebergTableHours(deps, table.metadata, spec) : new Map<number, HourFigures>();
     // Hours ClickHouse still holds completely: younger than its TTL (a source without TTL holds every hour).
