@@ -57,15 +57,16 @@ test('a duplicated data file appended behind coldtier\'s back: the audit reports
     // Another writer (PyIceberg, through the same Postgres catalog) appends a copy of the middle file.
     const table = (await loadTable(pool, io, tableIdent(settings, name)))!;
     const files = await listDataFiles(io, table.metadata);
-    assert.equal(files.length, 3);
-    const copied = files.find((f) => f.record_count === 300 && files.indexOf(f) === 1)!;
+    assert.ok(files.length >= 3);
+    const copied = files[1]!;
+    const copies = copied.record_count;
     const src = copied.file_path.slice('file://'.length);
     const dst = join(dirname(src), `copy-${basename(src)}`);
     const u = new URL(settings.databaseUrl);
     const uri = `postgresql+psycopg2://${u.username}:${u.password}@${u.host}${u.pathname}`;
     await promisify(execFile)(join(venvBinDir(), 'python'), [join(import.meta.dirname, 'interop', 'append_copy.py'), settings.catalog.name, uri, settings.catalog.namespace, name, src, dst], { timeout: 300_000 });
     const before = await fingerprint(ch, icebergFunction(env, name));
-    assert.equal(before.n, '1200', 'PyIceberg appended the 300 rows a second time');
+    assert.equal(before.n, String(900 + copies), 'PyIceberg appended the file\'s rows a second time');
     assert.equal(before.keys, '900');
 
     // The hours the copied file's rows fall in, from the file itself.
@@ -85,34 +86,35 @@ test('a duplicated data file appended behind coldtier\'s back: the audit reports
 
     // The daily maintenance fails on it, naming the table and the status.
     const worker = await createWorker(settings, { services });
-    const err = await worker.runUntil(
-      client.workflow.execute('maintenanceWorkflow', { taskQueue: settings.temporal.taskQueue, workflowId: `maint-dup-${env.tag}`, args: [{ stages: ['audit'], auditWindowHours: 11, auditWindowEnd: windowEnd }] }).then(
+    const repair = (workflowId: string) =>
+      client.workflow.execute('backfillWorkflow', { taskQueue: settings.temporal.taskQueue, workflowId, args: [{ table: name, from: windowStart, to: windowEnd, reason: 'repair' }] }) as Promise<BackfillTableResult>;
+    // One worker run for the three workflows (a worker runs once).
+    const [err, repaired, afterRepair, second] = await worker.runUntil(async () => {
+      const e = await client.workflow.execute('maintenanceWorkflow', { taskQueue: settings.temporal.taskQueue, workflowId: `maint-dup-${env.tag}`, args: [{ stages: ['audit'], auditWindowHours: 11, auditWindowEnd: windowEnd }] }).then(
         () => assert.fail('the run should fail'),
-        (e: unknown) => e,
-      ),
-    );
+        (x: unknown) => x,
+      );
+      // The repair the audit printed, then a second one.
+      const r = await repair(`repair-dup-${env.tag}`);
+      const a = (await loadTable(pool, io, tableIdent(settings, name)))!;
+      return [e, r, a, await repair(`repair-dup2-${env.tag}`)] as const;
+    });
     assert.ok(err instanceof WorkflowFailedError);
     assert.match(String(err.cause?.message), new RegExp(`${name}: duplicate_data`));
 
-    // The repair the audit printed: one delete commit, nothing added.
-    const repaired = (await worker.runUntil(
-      client.workflow.execute('backfillWorkflow', { taskQueue: settings.temporal.taskQueue, workflowId: `repair-dup-${env.tag}`, args: [{ table: name, from: windowStart, to: windowEnd, reason: 'repair' }] }),
-    )) as BackfillTableResult;
+    // The repair: one delete commit, nothing added.
     assert.equal(repaired.rowsAdded, 0);
-    assert.equal(repaired.duplicates?.rowsRemoved, 300);
-    const after = (await loadTable(pool, io, tableIdent(settings, name)))!;
+    assert.equal(repaired.duplicates?.rowsRemoved, copies);
+    const after = afterRepair;
     const snap = after.metadata.snapshots.find((s) => s['snapshot-id'] === after.metadata['current-snapshot-id'])!;
     assert.equal(snap.summary.operation, 'delete');
-    assert.equal(snap.summary['deleted-records'], '300');
+    assert.equal(snap.summary['deleted-records'], String(copies));
     const fixed = await fingerprint(ch, icebergFunction(env, name));
     assert.deepEqual(fixed, await fingerprint(ch, name), 'Iceberg equals the source again: every row once');
     const again = await acts.auditTable({ table: name, windowStart, windowEnd });
     assert.equal(again.status, 'ok', again.notes);
     assert.deepEqual(again.hoursDiffering, []);
-    // A second repair finds nothing to remove and commits nothing.
-    const second = (await worker.runUntil(
-      client.workflow.execute('backfillWorkflow', { taskQueue: settings.temporal.taskQueue, workflowId: `repair-dup2-${env.tag}`, args: [{ table: name, from: windowStart, to: windowEnd, reason: 'repair' }] }),
-    )) as BackfillTableResult;
+    // The second repair found nothing to remove and committed nothing.
     assert.equal(second.duplicates?.rowsRemoved, 0);
     assert.equal(second.duplicates?.snapshotId, null);
     assert.equal((await loadTable(pool, io, tableIdent(settings, name)))!.metadata['current-snapshot-id'], after.metadata['current-snapshot-id']);
@@ -142,12 +144,13 @@ test('a value changed in Iceberg (one price in a rewritten file): the audit repo
     const id = tableIdent(settings, name);
     const table = (await loadTable(pool, io, id))!;
     const [file] = await listDataFiles(io, table.metadata);
-    const [victim] = await ch.json<{ seq: string; h: string }>(`SELECT toString(sequence) AS seq, toString(toUnixTimestamp(toStartOfHour(exchange_timestamp, 'UTC')) * 1000) AS h FROM ${name} ORDER BY sequence LIMIT 1 OFFSET 250`);
     const columns = await describeSource(ch, name, name);
     const { select } = sourceSchema(tableConfig(settings, name), columns, table.metadata);
     const from = dataFilesFunction([file!.file_path], await ensureWarehouseAccess(ch, settings), columns.map((c) => `\`${c.name}\` ${c.type}`).join(', '));
+    // A trade from the middle of the file.
+    const [victim] = await ch.json<{ seq: string; h: string }>(`SELECT toString(sequence) AS seq, toString(toUnixTimestamp(toStartOfHour(exchange_timestamp, 'UTC')) * 1000) AS h FROM ${from} ORDER BY sequence LIMIT 1 OFFSET {o:UInt32}`, { o: Math.floor(file!.record_count / 2) });
     const altered = await ch.arrow(`SELECT ${select.join(', ')} FROM (SELECT * REPLACE (if(sequence = {s:Int64}, price + toDecimal64(0.01, 8), price) AS price) FROM ${from})`, { s: victim!.seq });
-    assert.equal(altered.numRows, 500);
+    assert.equal(altered.numRows, file!.record_count);
     const added = await writeDataFiles(io, table.metadata, altered);
     await casCommit(pool, io, id, table, { prepare: (base) => prepareReplace(io, base, { added, removed: [file!], startingSnapshotId: null }, { operation: 'overwrite' }) });
     const fp = await fingerprint(ch, icebergFunction(env, name));

@@ -45,8 +45,24 @@ new Gauge({
   },
 });
 /** Reads every table's TTL headroom (src/cli/lag.ts tableTtl); set by the worker. */
-let ttlSource: (() => Promise<Map<string, { ttlSeconds: number; headroomSeconds: number }>>) | null = null;
-const ttlLength = new Gauge({ name: 'coldtier_source_ttl_seconds', help: "Length of the ClickHouse source's TTL (tables whose source has one)", labelNames: ['table'], registers: [registry] });
+type TtlSource = () => Promise<Map<string, { ttlSeconds: number; headroomSeconds: number }>>;
+let ttlSource: TtlSource | null = null;
+let ttlRead: { at: number; p: ReturnType<TtlSource> } | null = null;
+/** One read per scrape for both TTL gauges (each collects on its own). */
+const readTtls = (): ReturnType<TtlSource> => {
+  if (!ttlRead || Date.now() - ttlRead.at > 1000) ttlRead = { at: Date.now(), p: ttlSource!() };
+  return ttlRead.p;
+};
+new Gauge({
+  name: 'coldtier_source_ttl_seconds',
+  help: "Length of the ClickHouse source's TTL (tables whose source has one; a month counted as 30 days)",
+  labelNames: ['table'],
+  registers: [registry],
+  async collect() {
+    if (!ttlSource) return;
+    for (const [table, t] of await readTtls()) this.set({ table }, t.ttlSeconds);
+  },
+});
 new Gauge({
   name: 'coldtier_ttl_headroom_seconds',
   help: "Seconds until the source's ClickHouse TTL deletes the oldest row not yet in Iceberg (negative: overdue); the whole TTL when nothing is pending. The same number as `coldtier status` shows",
@@ -54,10 +70,7 @@ new Gauge({
   registers: [registry],
   async collect() {
     if (!ttlSource) return;
-    for (const [table, t] of await ttlSource()) {
-      this.set({ table }, t.headroomSeconds);
-      ttlLength.set({ table }, t.ttlSeconds);
-    }
+    for (const [table, t] of await readTtls()) this.set({ table }, t.headroomSeconds);
   },
 });
 const stageRuns = new Counter({
@@ -186,8 +199,9 @@ export const metrics = {
     lagSource = source;
   },
   /** Where the TTL headroom metric comes from (like measureLag). */
-  measureTtl(source: () => Promise<Map<string, { ttlSeconds: number; headroomSeconds: number }>>): void {
+  measureTtl(source: TtlSource): void {
     ttlSource = source;
+    ttlRead = null;
   },
   /** One answered REST catalog request; `route` is the route template (no table names: bounded label values). */
   catalogRequest(route: string, method: string, status: number, seconds: number): void {
