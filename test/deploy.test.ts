@@ -89,6 +89,8 @@ test('the alert rules use only exported metrics and cover lag, missing data and 
   const by = new Map(rules.map((r) => [r.alert, r]));
   assert.match(by.get('ColdtierOffloadLagHigh')!.expr, /coldtier_watermark_lag_seconds\) > 1800$/);
   assert.match(by.get('ColdtierAuditMissingData')!.expr, /coldtier_audit_status\{status="missing_data"\}/);
+  assert.match(by.get('ColdtierAuditWrongData')!.expr, /coldtier_audit_status\{status=~"duplicate_data\|mismatch"\}/);
+  assert.match(by.get('ColdtierTtlHeadroomLow')!.expr, /^min by \(table\) \(coldtier_ttl_headroom_seconds\) < clamp_max\(0\.25 \* max by \(table\) \(coldtier_source_ttl_seconds\), 259200\)$/);
   assert.match(by.get('ColdtierOffloadFailing')!.expr, /coldtier_offload_runs_total\{result="failed"\}\[1h\]\)\) >= 3/);
   const prom = parse(read('deploy/prometheus/prometheus.yml')) as { rule_files: string[]; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
   assert.deepEqual(prom.rule_files, ['/etc/prometheus/alerts.yml']);
