@@ -15,18 +15,19 @@ export async function lostRows(ch: ClickHouse, cfg: TableConfig, key: WatermarkK
   const q = qualified(ch, cfg.source);
   const ttl = await sourceTtl(ch, q.database, q.table);
   if (!ttl) return null;
-  const state = await ttlState(ch, q.sql, key, lo, ttl);
-  if (!state.oldest) return null;
-  // The source's oldest row must be above the watermark (nothing at or below it survived) ...
-  if ((await maxKey(ch, key, state.oldest.key, lo)) !== state.oldest.key || state.oldest.key.every((v, i) => v === lo[i])) return null;
-  // ... and the TTL must have passed the watermark itself: the rows right after it were due for deletion. The
-  // watermark's value of the TTL column when the rule is on a key column, else its first (ingestion time) column.
+  // The TTL must have passed the watermark itself: the rows right after it were due for deletion. The watermark's
+  // value of the TTL column when the rule is on a key column, else its first (ingestion time) column. Checked first:
+  // it needs no scan of the source, and in a healthy pipeline it is false.
   const at = Math.max(0, key.columns.indexOf(ttl.column));
   const [row] = await ch.json<{ due: number }>(
     `SELECT date_add(${ttlUnitSql(ttl.unit)}, {n:UInt32}, toDateTime64({w:${key.types[at]}}, 6)) < now64(6) AS due`,
     { n: ttl.amount, w: lo[at] },
   );
   if (!row?.due) return null;
+  // ... and nothing at or below the watermark may be left in the source (its oldest row is above it).
+  const state = await ttlState(ch, q.sql, key, lo, ttl);
+  if (!state.oldest) return null;
+  if ((await maxKey(ch, key, state.oldest.key, lo)) !== state.oldest.key || state.oldest.key.every((v, i) => v === lo[i])) return null;
   const cols = key.columns.join(', ');
   return `rows lost in ${cfg.name}: ClickHouse's TTL on ${cfg.source} (${ttl.text}) deleted rows that were never offloaded. ` +
     `The watermark is (${cols}) = (${lo.join(', ')}) and the oldest row left in ${cfg.source} is (${state.oldest.key.join(', ')}); ` +

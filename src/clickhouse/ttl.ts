@@ -1,5 +1,6 @@
 import { quote, type ClickHouse } from './client';
 import { aboveLo, keyParams, type WatermarkKey } from './range';
+import { splitTopLevel } from './schema/clickhouse-type';
 
 /**
  * A source's table TTL (the rule ClickHouse deletes rows by), read from `system.tables.engine_full`, e.g.
@@ -23,17 +24,25 @@ const SECONDS: Record<TtlUnit, number> = { Second: 1, Minute: 60, Hour: 3600, Da
 /** The rule's length in seconds (a month is 30 days, a year 365: for the audit's horizon, where hours matter). */
 export const ttlSeconds = (t: SourceTtl): number => t.amount * SECONDS[t.unit];
 
-const RULE = /\bTTL\s+((?:toDateTime\(\s*)?`?([A-Za-z_][A-Za-z0-9_]*)`?\s*\)?\s*\+\s*toInterval(Second|Minute|Hour|Day|Week|Month|Quarter|Year)\((\d+)\))/;
+const RULE = /^((?:toDateTime\(\s*)?`?([A-Za-z_][A-Za-z0-9_]*)`?\s*\)?\s*\+\s*toInterval(Second|Minute|Hour|Day|Week|Month|Quarter|Year)\((\d+)\))(?:\s+DELETE)?$/;
+/** Rules that do not delete every row they reach: moves, recompression, rollups, conditional deletes. */
+const NOT_A_DELETE = /\b(TO DISK|TO VOLUME|RECOMPRESS|GROUP BY|WHERE)\b/;
 
 /**
- * Parses the first TTL rule of an `engine_full`; null without a TTL. A TTL coldtier cannot read (another expression
- * than `column + interval`) is an error that names the table, rather than a guard that silently guards nothing.
+ * Parses the TTL clause of an `engine_full`: its first rule that deletes rows; null without one. A delete rule coldtier
+ * cannot read (another expression than `column + interval`) is an error that names the table, rather than a guard
+ * that silently guards nothing.
  */
 export function parseTtl(source: string, engineFull: string): SourceTtl | null {
-  if (!/\bTTL\b/.test(engineFull)) return null;
-  const m = RULE.exec(engineFull);
-  if (!m) throw new Error(`source ${source}: cannot read its TTL (${/\bTTL\b.*?(?= SETTINGS |$)/.exec(engineFull)?.[0] ?? engineFull}); coldtier understands "TTL <column> + INTERVAL <n> <unit>" (or toDateTime(<column>) + …)`);
-  return { text: m[1]!, column: m[2]!, unit: m[3] as TtlUnit, amount: Number(m[4]) };
+  const clause = /\sTTL\s+(.*?)(?:\s+SETTINGS\s|$)/s.exec(engineFull)?.[1];
+  if (!clause) return null;
+  for (const rule of splitTopLevel(clause)) {
+    if (NOT_A_DELETE.test(rule)) continue;
+    const m = RULE.exec(rule);
+    if (!m) throw new Error(`source ${source}: cannot read its TTL rule "${rule}"; coldtier's TTL guard understands "<column> + INTERVAL <n> <unit>" (or toDateTime(<column>) + …)`);
+    return { text: m[1]!, column: m[2]!, unit: m[3] as TtlUnit, amount: Number(m[4]) };
+  }
+  return null;
 }
 
 /** The TTL of `database.table` (a view or a table without TTL: null). */
