@@ -105,6 +105,6 @@ const shortNote = (s: string) => (s.length <= 60 ? s : `${s.slice(0, 59)}…`);
  * cannot read.
  */
 function detailsMarkdown(tables: OffloadTableResult[]): string {
-  const rows = tables.map((t) => `| ${t.table} | ${t.status} | ${grouped(t.rows)} | ${grouped(t.files)} | ${watermarkTime(t.watermarkTo)} | ${shortNote((t.reason ?? '').replace(/[|\n]/g, ' '))} |`);
+  const rows = tables.map((t) => `| ${t.table} | ${t.status} | ${grouped(t.rows)} | ${grouped(t.files)} | ${watermarkTime(t.watermarkTo)} | ${shortNote((t.rowsLost ?? t.reason ?? '').replace(/[|\n]/g, ' '))} |`);
   return ['| table | status | rows | files | watermark | note |', '|---|---|--:|--:|---|---|', ...rows].join('\n');
 }
