@@ -11,6 +11,8 @@ import type { BackfillTableResult } from '../src/activities/types';
 import { describeSource, type ClickHouse } from '../src/clickhouse/client';
 import { dataFilesFunction, ensureWarehouseAccess } from '../src/clickhouse/data-files';
 import { allTtls } from '../src/cli/lag';
+import { formatOffload } from '../src/cli/offload';
+import { parseTtl } from '../src/clickhouse/ttl';
 import { collectStatus } from '../src/cli/status';
 import { tableConfig, tableIdent } from '../src/config/lookup';
 import { venvBinDir } from '../src/devstack/tools';
@@ -214,9 +216,22 @@ test('the TTL guard: headroom before the TTL reaches unoffloaded rows (status, m
     assert.equal(second.rows, 50, 'the rows still there are offloaded');
     assert.match(second.rowsLost ?? '', new RegExp(`rows lost in ${lost}: .*watermark is \\(ingested_at, sequence\\) = \\([^)]*, 100\\).*gone from ClickHouse for good`));
     assert.equal((await collectStatus(settings, services)).find((s) => s.table === lost)!.ttlHeadroomSeconds, 2 * 86_400);
+    const printed = formatOffload({ status: 'ok', tables: [second], rows: second.rows, durationMs: second.durationMs });
+    assert.ok(printed.includes(second.rowsLost!), 'the whole sentence is printed');
+    assert.match(printed, /\nok \(ROWS LOST, see above\): 50 rows/);
   } finally {
     await services.close();
   }
+});
+
+test('TTL rules: the first rule that deletes rows is read; moves and conditional deletes are not; another form is an error', () => {
+  const engine = (ttl: string) => `MergeTree ORDER BY (ingested_at, sequence) TTL ${ttl} SETTINGS index_granularity = 8192`;
+  assert.deepEqual(parseTtl('t', engine('toDateTime(ingested_at) + toIntervalDay(30)')), { text: 'toDateTime(ingested_at) + toIntervalDay(30)', column: 'ingested_at', unit: 'Day', amount: 30 });
+  assert.equal(parseTtl('t', 'MergeTree ORDER BY a SETTINGS index_granularity = 8192'), null, 'no TTL');
+  assert.equal(parseTtl('t', engine("a + toIntervalDay(7) TO VOLUME 'cold'")), null, 'a move deletes nothing');
+  assert.deepEqual(parseTtl('t', engine("a + toIntervalDay(7) TO VOLUME 'cold', a + toIntervalMonth(1)")), { text: 'a + toIntervalMonth(1)', column: 'a', unit: 'Month', amount: 1 });
+  assert.equal(parseTtl('t', engine("a + toIntervalDay(1) WHERE side = 'buy'")), null, 'a conditional delete does not delete every row');
+  assert.throws(() => parseTtl('db.t', engine('a + toIntervalDay(b)')), /source db\.t: cannot read its TTL rule "a \+ toIntervalDay\(b\)"/);
 });
 
 test('the audit through ClickHouse counts what the worker counts: several partitions, an added column, a compacted-away file', async () => {
