@@ -266,7 +266,7 @@ test('the audit through ClickHouse counts what the worker counts: several partit
     const columns = await describeSource(ch, name, name);
     const spec = fingerprintSpec(tableConfig(settings, name), columns, fingerprintColumns(table.metadata), { fromMs, toMs });
     assert.ok(!spec.columns.some((c) => c.name === 'venue'), 'the added column is not fingerprinted (old files read it as null)');
-    const viaClickHouse = await icebergTableHours(deps, table.metadata, spec);
+    const viaClickHouse = await icebergTableHours(deps, table.metadata, spec, true);
     const viaWorker = new Map<number, number>();
     for await (const part of scanColumns(io, table.metadata, { columns: ['exchange_timestamp'], filter: { column: 'exchange_timestamp', fromMs, toMs } })) {
       const v = part.getChildAt(0)!;

@@ -36,12 +36,15 @@ export function fingerprintColumns(meta: TableMetadata): string[] {
 }
 
 /** The Iceberg side: the live data files of the current snapshot that may hold rows of the window, read by ClickHouse. */
-export async function icebergTableHours(deps: ActivityDeps, meta: TableMetadata, spec: FingerprintSpec): Promise<Map<number, HourFigures>> {
+export async function icebergTableHours(deps: ActivityDeps, meta: TableMetadata, spec: FingerprintSpec, withKeys = false): Promise<Map<number, HourFigures>> {
   const files = await planScanFiles(deps.io, meta, { filter: { column: spec.time, fromMs: spec.fromMs, toMs: spec.toMs } });
   if (!files.length) return new Map();
   const access = await ensureWarehouseAccess(deps.ch, deps.settings);
-  return icebergHours(deps.ch, files.map((f) => f.file_path), access, spec);
+  return icebergHours(deps.ch, files.map((f) => f.file_path), access, spec, withKeys);
 }
+
+/** Whether two hours agree on rows and fingerprint (then nothing is duplicated, missing or changed, bar a hash collision). */
+export const sameHour = (a: HourFigures | undefined, b: HourFigures | undefined): boolean => (a?.rows ?? 0) === (b?.rows ?? 0) && (a?.fingerprint ?? '0') === (b?.fingerprint ?? '0');
 
 /**
  * One hour's verdict. `held`: ClickHouse still holds the hour completely (younger than its TTL).
