@@ -46,13 +46,11 @@ export async function auditTable(deps: ActivityDeps, input: AuditTableInput): Pr
     // An open window is not offloaded yet (the offload takes it once closed), so counting it would flag a false gap.
     const closedMs = cfg.closedWindowSeconds * 1000;
     const spec = fingerprintSpec(cfg, columns, table ? fingerprintColumns(table.metadata) : null, { fromMs: w.from.getTime(), toMs: w.to.getTime(), ...(closedMs > 0 ? { closedUpToMs: w.to.getTime() - closedMs } : {}) });
-    let ch = await sourceHours(deps.ch, q.sql, spec);
-    let ice = table ? await icebergTableHours(deps, table.metadata, spec) : new Map<number, HourFigures>();
-    // Rows and fingerprints first; the distinct keys (a hash set per hour) only when some hour differs.
-    if ([...new Set([...ch.keys(), ...ice.keys()])].some((h) => !sameHour(ch.get(h), ice.get(h)))) {
-      ch = await sourceHours(deps.ch, q.sql, spec, true);
-      ice = table ? await icebergTableHours(deps, table.metadata, spec, true) : ice;
-    }
+    // Both sides at once (a ClickHouse server runs them side by side). Rows and fingerprints first; the distinct keys
+    // (a hash set per hour) only when some hour differs.
+    const both = (withKeys: boolean) => Promise.all([sourceHours(deps.ch, q.sql, spec, withKeys), table ? icebergTableHours(deps, table.metadata, spec, withKeys) : new Map<number, HourFigures>()]);
+    let [ch, ice] = await both(false);
+    if ([...new Set([...ch.keys(), ...ice.keys()])].some((h) => !sameHour(ch.get(h), ice.get(h)))) [ch, ice] = await both(true);
     // Hours ClickHouse still holds completely: younger than its TTL (a source without TTL holds every hour).
     // A TTL the guard cannot read: every hour is taken as possibly incomplete in ClickHouse (the seeds' rule).
     const ttlRead = await sourceTtl(deps.ch, q.database, q.table).then((ttl) => ({ ttl, note: '' }), (err: Error) => ({ ttl: null, note: `${err.message}; more rows in Iceberg than in ClickHouse is taken as ok in every hour` }));
