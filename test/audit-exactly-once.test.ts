@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
 import { createActivities } from '../src/activities';
-import { fingerprintColumns, fingerprintSpec, icebergTableHours } from '../src/activities/maintenance/audit-hours';
+import { fingerprintSpec, icebergTableHours } from '../src/activities/maintenance/audit-hours';
 import { sourceSchema } from '../src/activities/tables';
 import type { BackfillTableResult } from '../src/activities/types';
 import { describeSource, type ClickHouse } from '../src/clickhouse/client';
@@ -264,7 +264,7 @@ test('the audit through ClickHouse counts what the worker counts: several partit
     const fromMs = floorHour(now) - 72 * HOUR;
     const toMs = floorHour(now) + HOUR;
     const columns = await describeSource(ch, name, name);
-    const spec = fingerprintSpec(tableConfig(settings, name), columns, fingerprintColumns(table.metadata), { fromMs, toMs });
+    const spec = fingerprintSpec(tableConfig(settings, name), columns, table.metadata, { fromMs, toMs });
     assert.ok(!spec.columns.some((c) => c.name === 'venue'), 'the added column is not fingerprinted (old files read it as null)');
     const viaClickHouse = await icebergTableHours(deps, table.metadata, spec, true);
     const viaWorker = new Map<number, number>();

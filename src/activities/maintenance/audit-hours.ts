@@ -15,12 +15,17 @@ export const NONE: HourFigures = { rows: 0, keys: 0, fingerprint: '0' };
 /**
  * What the audit compares: the columns in both the source and the Iceberg table (all source columns when there is no
  * table yet), and as the row key the watermark columns plus the sort columns (for a rollup the watermark alone,
- * window_start, does not tell its rows apart; the sort columns add symbol and exchange).
+ * window_start, does not tell its rows apart; the sort columns add symbol and exchange). Only the columns the table
+ * had from its first schema on are hashed (fingerprintColumns).
  */
-export function fingerprintSpec(cfg: TableConfig, columns: ColumnInfo[], iceberg: string[] | null, window: Pick<FingerprintSpec, 'fromMs' | 'toMs' | 'closedUpToMs'>): FingerprintSpec {
-  const both = columns.filter((c) => !iceberg || iceberg.includes(c.name));
+export function fingerprintSpec(cfg: TableConfig, columns: ColumnInfo[], meta: TableMetadata | null, window: Pick<FingerprintSpec, 'fromMs' | 'toMs' | 'closedUpToMs'>): FingerprintSpec {
+  const inTable = meta ? currentSchema(meta).fields.map((f) => f.name) : null;
+  const hashed = meta ? fingerprintColumns(meta) : null;
+  const both = columns.filter((c) => !inTable || inTable.includes(c.name));
+  const time = timeColumn(cfg);
   const rowKey = [...new Set([...cfg.watermark, ...cfg.sortBy])].filter((c) => both.some((x) => x.name === c));
-  return { time: timeColumn(cfg), rowKey, columns: both, ...window };
+  const read = both.filter((c) => !hashed || hashed.includes(c.name) || c.name === time || rowKey.includes(c.name));
+  return { time, rowKey, columns: both.filter((c) => !hashed || hashed.includes(c.name)), read, ...window };
 }
 
 /**

@@ -7,7 +7,7 @@ import { workflowId } from '../context';
 import type { ActivityDeps } from '../deps';
 import type { AuditIssue, AuditStatus, AuditTableInput, AuditTableResult } from '../types';
 import { parseWindow } from '../window';
-import { describeHour, fingerprintColumns, fingerprintSpec, hourIssue, icebergTableHours, lostRowsOf, NONE, sameHour } from './audit-hours';
+import { describeHour, fingerprintSpec, hourIssue, icebergTableHours, lostRowsOf, NONE, sameHour } from './audit-hours';
 import { sourceHours, type HourFigures } from './fingerprint';
 
 /**
@@ -45,7 +45,7 @@ export async function auditTable(deps: ActivityDeps, input: AuditTableInput): Pr
     // Rollups: only windows closed by the window end ([time, time + closedWindowSeconds) ended), on both sides alike.
     // An open window is not offloaded yet (the offload takes it once closed), so counting it would flag a false gap.
     const closedMs = cfg.closedWindowSeconds * 1000;
-    const spec = fingerprintSpec(cfg, columns, table ? fingerprintColumns(table.metadata) : null, { fromMs: w.from.getTime(), toMs: w.to.getTime(), ...(closedMs > 0 ? { closedUpToMs: w.to.getTime() - closedMs } : {}) });
+    const spec = fingerprintSpec(cfg, columns, table?.metadata ?? null, { fromMs: w.from.getTime(), toMs: w.to.getTime(), ...(closedMs > 0 ? { closedUpToMs: w.to.getTime() - closedMs } : {}) });
     // Both sides at once (a ClickHouse server runs them side by side). Rows and fingerprints first; the distinct keys
     // (a hash set per hour) only when some hour differs.
     const both = (withKeys: boolean) => Promise.all([sourceHours(deps.ch, q.sql, spec, withKeys), table ? icebergTableHours(deps, table.metadata, spec, withKeys) : new Map<number, HourFigures>()]);

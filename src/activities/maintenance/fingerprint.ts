@@ -23,6 +23,8 @@ export interface FingerprintSpec {
   rowKey: string[];
   /** Columns whose values are fingerprinted, with their source types: in the source and in the Iceberg table. */
   columns: ColumnInfo[];
+  /** Columns the Iceberg side reads (the fingerprinted ones, the time column and the row key), with source types. */
+  read: ColumnInfo[];
   /** Window [fromMs, toMs); rollups: only rows with time ≤ closedUpToMs. */
   fromMs: number;
   toMs: number;
@@ -62,8 +64,7 @@ export const sourceHours = (ch: ClickHouse, src: string, s: FingerprintSpec, wit
 /** The figures of exactly these Iceberg data files (the pruned live files of the snapshot), read by ClickHouse. */
 export async function icebergHours(ch: ClickHouse, locations: string[], access: IcebergAccess, s: FingerprintSpec, withKeys = false): Promise<Map<number, HourFigures>> {
   if (!locations.length) return new Map();
-  const cols = [...s.columns];
-  for (const name of [s.time, ...s.rowKey]) if (!cols.some((c) => c.name === name)) throw new Error(`audit: column ${name} is not among the fingerprinted columns`);
-  const structure = cols.map((c) => `${quote(c.name)} ${c.type}`).join(', ');
+  for (const name of [s.time, ...s.rowKey]) if (!s.read.some((c) => c.name === name)) throw new Error(`audit: column ${name} is not in both the source and the Iceberg table`);
+  const structure = s.read.map((c) => `${quote(c.name)} ${c.type}`).join(', ');
   return hourly(ch, dataFilesFunction(locations, access, structure), s, withKeys);
 }
