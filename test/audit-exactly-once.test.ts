@@ -16,7 +16,8 @@ import { parseTtl } from '../src/clickhouse/ttl';
 import { collectStatus } from '../src/cli/status';
 import { tableConfig, tableIdent } from '../src/config/lookup';
 import { venvBinDir } from '../src/devstack/tools';
-import { createBronzeTable, insertTrades } from '../src/feed/synthetic';
+import { defaultTables } from '../src/config/tables';
+import { createBronzeTable, createSilverAndGold, insertTrades } from '../src/feed/synthetic';
 import { casCommit, currentSchema, listDataFiles, loadTable, prepareReplace, readDataFile, scanColumns, writeDataFiles } from '../src/iceberg';
 import { metrics, registry } from '../src/metrics/registry';
 import { connectClient } from '../src/temporal/connection';
@@ -165,6 +166,33 @@ test('a value changed in Iceberg (one price in a rewritten file): the audit repo
     assert.equal(audit.icebergRows, 500);
     assert.deepEqual(audit.hoursDiffering.map((h) => [h.hour, h.issue]), [[new Date(Number(victim!.h)).toISOString(), 'mismatch']]);
     assert.match(audit.notes, /hours whose values differ from ClickHouse/);
+  } finally {
+    await services.close();
+  }
+});
+
+test('a rollup restated in ClickHouse after it was offloaded (late trades in a closed window): the audit reports mismatch for that window', async () => {
+  const gold = defaultTables.find((t) => t.name === 'gold_ohlcv_1h')!;
+  const env = await makeTestEnv({ warehouse: 'file', tables: () => [gold] });
+  const { settings } = env;
+  const services = await openServices(settings);
+  const { ch } = services;
+  const acts = createActivities({ settings, ...services });
+  try {
+    await createBronzeTable(ch, 'bronze_trades_binance');
+    await createSilverAndGold(ch, ['binance']);
+    const now = Date.now();
+    await insertTrades(ch, 'bronze_trades_binance', { rows: 2000, exchange: 'binance', eventTimeEnd: new Date(floorHour(now) - 3 * HOUR), spreadSeconds: 3 * 3600, seed: 1 });
+    assert.equal((await acts.offloadTable({ table: 'gold_ohlcv_1h' })).status, 'committed');
+    const window = { table: 'gold_ohlcv_1h', windowStart: new Date(floorHour(now) - 8 * HOUR).toISOString(), windowEnd: new Date(floorHour(now)).toISOString() };
+    assert.equal((await acts.auditTable(window)).status, 'ok');
+    // Late trades for a window already offloaded: ClickHouse's OHLCV of that hour changes, Iceberg's does not.
+    const late = floorHour(now) - 5 * HOUR;
+    await insertTrades(ch, 'bronze_trades_binance', { rows: 40, exchange: 'binance', eventTimeEnd: new Date(late + 30 * 60_000), spreadSeconds: 60, seed: 7 });
+    const audit = await acts.auditTable(window);
+    assert.equal(audit.status, 'mismatch', audit.notes);
+    assert.deepEqual(audit.hoursDiffering.map((h) => [h.hour, h.issue]), [[new Date(late).toISOString(), 'mismatch']]);
+    assert.equal(audit.icebergRows, audit.clickhouseRows, 'the same windows, different values');
   } finally {
     await services.close();
   }
