@@ -13,7 +13,7 @@ import { dataFilesFunction, ensureWarehouseAccess } from '../src/clickhouse/data
 import { allTtls } from '../src/cli/lag';
 import { formatOffload } from '../src/cli/offload';
 import { parseTtl } from '../src/clickhouse/ttl';
-import { collectStatus } from '../src/cli/status';
+import { collectStatus, formatStatus, type TableStatus } from '../src/cli/status';
 import { tableConfig, tableIdent } from '../src/config/lookup';
 import { venvBinDir } from '../src/devstack/tools';
 import { defaultTables } from '../src/config/tables';
@@ -261,7 +261,7 @@ test('the TTL guard: headroom before the TTL reaches unoffloaded rows (status, m
   }
 });
 
-test('TTL rules: the first rule that deletes rows is read; moves and conditional deletes are not; another form is an error', () => {
+test('TTL rules: the first rule that deletes rows is read; moves and conditional deletes are not; another form is an error; status prints the headroom', () => {
   const engine = (ttl: string) => `MergeTree ORDER BY (ingested_at, sequence) TTL ${ttl} SETTINGS index_granularity = 8192`;
   assert.deepEqual(parseTtl('t', engine('toDateTime(ingested_at) + toIntervalDay(30)')), { text: 'toDateTime(ingested_at) + toIntervalDay(30)', column: 'ingested_at', unit: 'Day', amount: 30 });
   assert.equal(parseTtl('t', 'MergeTree ORDER BY a SETTINGS index_granularity = 8192'), null, 'no TTL');
@@ -269,6 +269,12 @@ test('TTL rules: the first rule that deletes rows is read; moves and conditional
   assert.deepEqual(parseTtl('t', engine("a + toIntervalDay(7) TO VOLUME 'cold', a + toIntervalMonth(1)")), { text: 'a + toIntervalMonth(1)', column: 'a', unit: 'Month', amount: 1 });
   assert.equal(parseTtl('t', engine("a + toIntervalDay(1) WHERE side = 'buy'")), null, 'a conditional delete does not delete every row');
   assert.throws(() => parseTtl('db.t', engine('a + toIntervalDay(b)')), /source db\.t: cannot read its TTL rule "a \+ toIntervalDay\(b\)"/);
+  // How status prints the headroom: a duration, OVERDUE once the TTL has passed the oldest unoffloaded row, - without a TTL.
+  const row = (ttlHeadroomSeconds: number | null): TableStatus => ({ table: 't', layer: 'bronze', watermark: null, watermarkTs: null, lagSeconds: 0, pendingRows: 0, ttlHeadroomSeconds, ttl: null, snapshots: 0, files: 0, rows: 0 });
+  const printed = formatStatus([row(-7200), row(3600), row(null)]).split('\n');
+  assert.match(printed[0]!, /ttl headroom/);
+  assert.match(printed.find((l) => /OVERDUE/.test(l)) ?? '', /OVERDUE 2 h 00 min/);
+  assert.equal(printed.filter((l) => /OVERDUE/.test(l)).length, 1);
 });
 
 test('the audit through ClickHouse counts what the worker counts: several partitions, an added column, a compacted-away file', async () => {
