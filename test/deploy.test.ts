@@ -64,7 +64,7 @@ test('the Grafana dashboard uses only exported metrics and shows each of ours', 
   const known = await exported();
   const dash = JSON.parse(read('deploy/grafana/coldtier.json')) as {
     uid: string;
-    panels: { type: string; title: string; targets?: { expr: string }[] }[];
+    panels: { id: number; type: string; title: string; targets?: { expr: string }[]; gridPos: { x: number; y: number; w: number; h: number } }[];
     templating: { list: { name: string; definition?: string }[] };
   };
   assert.equal(dash.uid, 'coldtier');
@@ -75,6 +75,18 @@ test('the Grafana dashboard uses only exported metrics and shows each of ours', 
   const base = (n: string) => n.replace(/_(bucket|sum|count)$/, '');
   for (const name of METRIC_NAMES) assert.ok([...used].some((u) => base(u) === name), `dashboard has no panel for ${name}`);
   for (const p of dash.panels.filter((x) => x.type !== 'row')) assert.ok(p.targets?.length, `panel ${p.title} has a query`);
+  // Grafana keys panels by id and stacks overlapping ones: every id once, no two panels on the same cells.
+  assert.equal(new Set(dash.panels.map((p) => p.id)).size, dash.panels.length, 'panel ids are unique');
+  const cells = new Map<string, string>();
+  for (const p of dash.panels) {
+    const g = p.gridPos;
+    assert.ok(g.x + g.w <= 24, `panel ${p.title} fits the 24-column grid`);
+    for (let x = g.x; x < g.x + g.w; x++) for (let y = g.y; y < g.y + g.h; y++) {
+      const other = cells.get(`${x},${y}`);
+      assert.ok(!other, `panels ${other} and ${p.title} overlap`);
+      cells.set(`${x},${y}`, p.title);
+    }
+  }
 });
 
 test('the alert rules use only exported metrics and cover lag, missing data and repeated failures', async () => {
@@ -89,6 +101,8 @@ test('the alert rules use only exported metrics and cover lag, missing data and 
   const by = new Map(rules.map((r) => [r.alert, r]));
   assert.match(by.get('ColdtierOffloadLagHigh')!.expr, /coldtier_watermark_lag_seconds\) > 1800$/);
   assert.match(by.get('ColdtierAuditMissingData')!.expr, /coldtier_audit_status\{status="missing_data"\}/);
+  assert.match(by.get('ColdtierAuditWrongData')!.expr, /coldtier_audit_status\{status=~"duplicate_data\|mismatch"\}/);
+  assert.match(by.get('ColdtierTtlHeadroomLow')!.expr, /^min by \(table\) \(coldtier_ttl_headroom_seconds\) < clamp_max\(0\.25 \* max by \(table\) \(coldtier_source_ttl_seconds\), 259200\)$/);
   assert.match(by.get('ColdtierOffloadFailing')!.expr, /coldtier_offload_runs_total\{result="failed"\}\[1h\]\)\) >= 3/);
   const prom = parse(read('deploy/prometheus/prometheus.yml')) as { rule_files: string[]; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
   assert.deepEqual(prom.rule_files, ['/etc/prometheus/alerts.yml']);

@@ -7,6 +7,7 @@ import { BadRequestError } from './errors';
 import { tableConfig } from '../config/lookup';
 import type { Settings } from '../config/settings';
 import { backfillTable } from './backfill';
+import { dedupeTable } from './dedupe';
 import type { ActivityDeps } from './deps';
 import { refreshFederatedViews } from './federate';
 import { auditTable } from './maintenance/audit';
@@ -19,7 +20,7 @@ import { offloadTable } from './offload/offload';
 import { restateWindow } from './restate/repair';
 import { restateTable } from './restate/restate';
 import { measuredStage } from './stage-metrics';
-import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, RefreshViewsInput, RestateTableInput, RestateWindowInput, RewriteManifestsTableInput, WriteRangeInput } from './types';
+import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, DedupeTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, RefreshViewsInput, RestateTableInput, RestateWindowInput, RewriteManifestsTableInput, WriteRangeInput } from './types';
 
 export type { ActivityDeps, TestHooks } from './deps';
 
@@ -68,6 +69,7 @@ export function createActivities(deps: ActivityDeps) {
     backfillTable: permanent((input: BackfillTableInput) => backfillTable(deps, input)),
     restateTable: permanent((input: RestateTableInput) => restateTable(deps, input)),
     restateWindow: permanent((input: RestateWindowInput) => restateWindow(deps, input)),
+    dedupeTable: permanent((input: DedupeTableInput) => dedupeTable(deps, input)),
     compactTable: permanent(measuredStage('compact', (input: CompactTableInput) => compactTable(deps, input))),
     rewriteManifestsTable: permanent(measuredStage('rewrite-manifests', (input: RewriteManifestsTableInput) => rewriteManifestsTable(deps, input))),
     expireTable: permanent(measuredStage('expire', (input: ExpireTableInput) => expireTable(deps, input))),

@@ -10,7 +10,7 @@ import type { MaintenanceStage, MaintenanceWorkflowInput } from '../activities/t
 import { installLogging } from '../logging';
 import { startMetricsServer } from '../metrics/server';
 import { metrics } from '../metrics/registry';
-import { allLags } from './lag';
+import { allLags, allTtls } from './lag';
 import { registerScheduleCommands } from './schedules';
 import { serveCatalog } from './catalog';
 
@@ -53,6 +53,7 @@ program
     const services = await openServices(s);
     const worker = await createWorker(s, { services, ...(o.identity ? { identity: o.identity } : {}) });
     if (server) metrics.measureLag(() => allLags(s, services.pool, services.ch, (table, err) => console.error(`coldtier: lag of ${table} not measured: ${(err as Error).message}`)));
+    if (server) metrics.measureTtl(() => allTtls(s, services.pool, services.ch, (table, err) => console.error(`coldtier: TTL headroom of ${table} not measured: ${(err as Error).message}`)));
     console.log(`coldtier worker polling task queue ${s.temporal.taskQueue} on ${s.temporal.address} (namespace ${s.temporal.namespace})`);
     try {
       await worker.run();
@@ -144,7 +145,7 @@ program
 
 for (const [name, reason, what] of [
   ['backfill', 'backfill', 're-offload an event-time window of one table; rows already in Iceberg are not added again'],
-  ['repair', 'repair', 're-offload the hours an audit found missing (same as backfill, recorded as a repair)'],
+  ['repair', 'repair', 're-offload the hours an audit found missing and remove duplicated rows (backfill recorded as a repair, plus one delete commit)'],
 ] as const) {
   const cmd = program.command(name).description(what).requiredOption('--table <name>', 'the table (required)');
   if (name === 'backfill') cmd.requiredOption('--from <iso>', 'window start, inclusive (required)').requiredOption('--to <iso>', 'window end, exclusive (required)');

@@ -1,4 +1,4 @@
-import type { BackfillTableResult, BackfillWorkflowInput, MaintenanceStage, MaintenanceTableResult, MaintenanceWorkflowInput, MaintenanceWorkflowResult } from '../activities/types';
+import type { AuditStatus, BackfillTableResult, BackfillWorkflowInput, MaintenanceStage, MaintenanceTableResult, MaintenanceWorkflowInput, MaintenanceWorkflowResult } from '../activities/types';
 import { parseWindow } from '../activities/window';
 import type { Settings } from '../config/settings';
 import { tableConfig } from '../config/lookup';
@@ -7,12 +7,15 @@ import { bytes, duration, num, shorten, table, timestamp } from './format';
 import { watchProgress } from './progress';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 
+/** Audit statuses that fail the run (as the maintenance workflow fails it). */
+const FAILING_AUDIT_STATUSES: AuditStatus[] = ['missing_data', 'duplicate_data', 'mismatch', 'error'];
+
 const stamp = (d = new Date()) => d.toISOString().replace(/[:.]/g, '-');
 
 /**
  * What `maintain --wait` reports: the workflow's result with statuses that match its outcome. The workflow fails a
  * run whose audit found missing data (AuditFailed, with the result as details, whose status still says how the
- * other stages went); the report then says `failed`, and so does every table whose audit is missing_data or error.
+ * other stages went); the report then says `failed`, and so does every table whose audit is missing_data, duplicate_data, mismatch or error.
  */
 export interface MaintenanceReport extends Omit<MaintenanceWorkflowResult, 'status' | 'tables'> {
   workflowId: string;
@@ -28,7 +31,7 @@ export const maintenanceExitCode = (r: MaintenanceReport): number => (r.status =
 export function maintenanceReport(workflowId: string, r: MaintenanceWorkflowResult, error?: string): MaintenanceReport {
   const tables = r.tables.map((t) => {
     const audit = t.audit?.status;
-    const status = t.status === 'failed' || audit === 'missing_data' || audit === 'error' ? ('failed' as const) : audit === 'warning' ? ('warning' as const) : ('ok' as const);
+    const status = t.status === 'failed' || (audit !== undefined && FAILING_AUDIT_STATUSES.includes(audit)) ? ('failed' as const) : audit === 'warning' ? ('warning' as const) : ('ok' as const);
     return { ...t, status };
   });
   return { workflowId, ...r, status: error !== undefined ? 'failed' : r.status, ...(error !== undefined ? { error } : {}), tables };
@@ -124,6 +127,8 @@ export async function startBackfill(settings: Settings, input: BackfillWorkflowI
       console.log(`${hours.length ? table(['hour', 'clickhouse rows', 'iceberg rows before', 'added'], hours) : 'every hour already complete'}\n${r.table}: ${r.rowsAdded} rows added in ${r.files} files (${duration(r.durationMs)})`);
       if (r.restatedWindows !== undefined) console.log(r.restatedWindows ? `${r.table}: ${r.restatedWindows} stale rollup windows restated from the source (${r.restated?.join(', ')}${r.restatedWindows > (r.restated?.length ?? 0) ? ', …' : ''})` : r.restateSkippedWindows ? `${r.table}: no rollup window restated` : `${r.table}: every rollup window equals the source`);
       if (r.restateSkippedWindows) console.log(`${r.table}: ${r.restateSkippedWindows} windows differ but were not restated: ClickHouse no longer holds all their source rows (TTL), so Iceberg keeps them (${r.restateSkipped?.join(', ')})`);
+      const d = r.duplicates;
+      if (d) console.log(d.rowsRemoved ? `${table(['hour', 'duplicates removed'], d.hours.map((h) => [h.hour, h.removed]))}\n${r.table}: ${d.rowsRemoved} duplicated rows removed (${d.filesRewritten} files rewritten, snapshot ${d.snapshotId})` : `${r.table}: no duplicated rows`);
     }
     return r;
   } finally {

@@ -87,8 +87,10 @@ export function failedTables(message: string, names: string[]): OffloadTableResu
 }
 
 export function formatOffload(r: OffloadWorkflowResult): string {
-  const rows = r.tables.map((t) => [t.table, t.status, t.rows, t.files, t.bytes, t.snapshotId, watermark(t.watermarkTo), duration(t.durationMs), shorten(t.reason ?? (t.replayed ? 'replayed earlier commit' : ''))]);
+  const rows = r.tables.map((t) => [t.table, t.status, t.rows, t.files, t.bytes, t.snapshotId, watermark(t.watermarkTo), duration(t.durationMs), shorten(t.rowsLost ?? t.reason ?? (t.replayed ? 'replayed earlier commit' : ''))]);
   // Reasons are shortened in the table; the complete reason of each table whose reason did not fit follows it.
   const full = r.tables.filter((t) => t.reason && shorten(t.reason) !== t.reason).map((t) => `${t.table}: ${t.reason}`);
-  return `${table(['table', 'status', 'rows', 'files', 'bytes', 'snapshot', 'new watermark', 'took', 'note'], rows)}${full.length ? `\n\n${full.join('\n')}` : ''}\n${r.status}: ${num(r.rows)} rows in ${duration(r.durationMs)}`;
+  // Rows lost to the ClickHouse TTL are never shortened away: the whole sentence, and the run is not reported as a plain success.
+  const lost = r.tables.filter((t) => t.rowsLost).map((t) => t.rowsLost!);
+  return `${table(['table', 'status', 'rows', 'files', 'bytes', 'snapshot', 'new watermark', 'took', 'note'], rows)}${full.length ? `\n\n${full.join('\n')}` : ''}${lost.length ? `\n\n${lost.join('\n')}` : ''}\n${r.status}${lost.length ? ' (ROWS LOST, see above)' : ''}: ${num(r.rows)} rows in ${duration(r.durationMs)}`;
 }

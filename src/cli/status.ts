@@ -4,7 +4,7 @@ import { listWatermarks } from '../db/watermarks';
 import { loadTable } from '../iceberg';
 import type { Services } from '../worker';
 import { lag, shorten, table, watermark } from './format';
-import { tableLag } from './lag';
+import { tableLag, tableTtl } from './lag';
 
 export interface TableStatus {
   table: string;
@@ -17,6 +17,13 @@ export interface TableStatus {
    */
   lagSeconds: number | null;
   pendingRows: number | null;
+  /**
+   * Seconds until the source's ClickHouse TTL deletes the oldest row not yet in Iceberg (negative: overdue), the whole
+   * TTL when nothing is pending; null when the source has no TTL. The coldtier_ttl_headroom_seconds metric.
+   */
+  ttlHeadroomSeconds: number | null;
+  /** The source's TTL rule, e.g. `toDateTime(ingested_at) + toIntervalDay(30)`; null without one. */
+  ttl: string | null;
   snapshots: number;
   files: number;
   rows: number;
@@ -29,7 +36,7 @@ export async function collectStatus(settings: Settings, svc: Services): Promise<
   for (const t of settings.tables) {
     const id = tableIdent(settings, t.name);
     const wm = wms.get(`${id.namespace}.${t.name}`) ?? null;
-    const s: TableStatus = { table: t.name, layer: t.layer, watermark: wm?.values ?? null, watermarkTs: wm?.ts.toISOString() ?? null, lagSeconds: null, pendingRows: null, snapshots: 0, files: 0, rows: 0 };
+    const s: TableStatus = { table: t.name, layer: t.layer, watermark: wm?.values ?? null, watermarkTs: wm?.ts.toISOString() ?? null, lagSeconds: null, pendingRows: null, ttlHeadroomSeconds: null, ttl: null, snapshots: 0, files: 0, rows: 0 };
     try {
       const loaded = await loadTable(svc.pool, svc.io, id);
       if (loaded) {
@@ -42,6 +49,9 @@ export async function collectStatus(settings: Settings, svc: Services): Promise<
       const l = await tableLag(svc.ch, t, wm);
       s.pendingRows = l.pendingRows;
       s.lagSeconds = l.lagSeconds;
+      const ttl = await tableTtl(svc.ch, t, wm);
+      s.ttlHeadroomSeconds = ttl?.headroomSeconds ?? null;
+      s.ttl = ttl?.rule ?? null;
     } catch (err) {
       s.error = (err as Error).message;
     }
@@ -52,7 +62,13 @@ export async function collectStatus(settings: Settings, svc: Services): Promise<
 
 export function formatStatus(rows: TableStatus[]): string {
   return table(
-    ['table', 'layer', 'watermark', 'lag', 'pending rows', 'snapshots', 'files', 'rows', 'error'],
-    rows.map((s) => [s.table, s.layer, watermark(s.watermark), lag(s.lagSeconds), s.pendingRows, s.snapshots, s.files, s.rows, s.error && shorten(s.error)]),
+    ['table', 'layer', 'watermark', 'lag', 'pending rows', 'ttl headroom', 'snapshots', 'files', 'rows', 'error'],
+    rows.map((s) => [s.table, s.layer, watermark(s.watermark), lag(s.lagSeconds), s.pendingRows, ttlHeadroom(s.ttlHeadroomSeconds), s.snapshots, s.files, s.rows, s.error && shorten(s.error)]),
   );
+}
+
+/** The TTL headroom column: '-' without a TTL; OVERDUE when the TTL has reached unoffloaded rows. */
+function ttlHeadroom(seconds: number | null): string {
+  if (seconds === null) return '-';
+  return seconds <= 0 ? `OVERDUE ${lag(-seconds) ?? ''}` : (lag(seconds) ?? '-');
 }

@@ -44,7 +44,7 @@ export const keyParams = (p: string, values: string[]) => Object.fromEntries(val
  * key > lo, with the first column's bound repeated on its own so ClickHouse can use its primary index and partition
  * pruning (it cannot from a tuple comparison). Reads parameters lo0, lo1, ….
  */
-const aboveLo = (k: WatermarkKey) => `${keyTuple(k)} > ${paramTuple(k, 'lo')} AND ${quote(k.columns[0]!)} >= {lo0:${k.types[0]}}`;
+export const aboveLo = (k: WatermarkKey) => `${keyTuple(k)} > ${paramTuple(k, 'lo')} AND ${quote(k.columns[0]!)} >= {lo0:${k.types[0]}}`;
 
 /** WHERE clause for lo < key <= hi (lo null = from the beginning). Values are bound parameters. */
 export function rangeWhere(k: WatermarkKey, lo: string[] | null, hi: string[]): { sql: string; params: Record<string, string> } {

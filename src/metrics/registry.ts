@@ -5,7 +5,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Statuses the maintenance audit writes to maintenance_audit_log.status. */
-export const AUDIT_STATUSES = ['ok', 'warning', 'missing_data', 'error'] as const;
+export const AUDIT_STATUSES = ['ok', 'warning', 'missing_data', 'duplicate_data', 'mismatch', 'error'] as const;
 export type AuditStatus = (typeof AUDIT_STATUSES)[number];
 
 export const registry = new Registry();
@@ -42,6 +42,35 @@ new Gauge({
     // that cannot be measured keeps its last value rather than vanishing (an absent series silences the alert).
     if (!lagSource) return;
     for (const [table, seconds] of await lagSource()) this.set({ table }, seconds);
+  },
+});
+/** Reads every table's TTL headroom (src/cli/lag.ts tableTtl); set by the worker. */
+type TtlSource = () => Promise<Map<string, { ttlSeconds: number; headroomSeconds: number }>>;
+let ttlSource: TtlSource | null = null;
+let ttlRead: { at: number; p: ReturnType<TtlSource> } | null = null;
+/** One read per scrape for both TTL gauges (each collects on its own). */
+const readTtls = (): ReturnType<TtlSource> => {
+  if (!ttlRead || Date.now() - ttlRead.at > 1000) ttlRead = { at: Date.now(), p: ttlSource!() };
+  return ttlRead.p;
+};
+new Gauge({
+  name: 'coldtier_source_ttl_seconds',
+  help: "Length of the ClickHouse source's TTL (tables whose source has one; a month counted as 30 days)",
+  labelNames: ['table'],
+  registers: [registry],
+  async collect() {
+    if (!ttlSource) return;
+    for (const [table, t] of await readTtls()) this.set({ table }, t.ttlSeconds);
+  },
+});
+new Gauge({
+  name: 'coldtier_ttl_headroom_seconds',
+  help: "Seconds until the source's ClickHouse TTL deletes the oldest row not yet in Iceberg (negative: overdue); the whole TTL when nothing is pending. The same number as `coldtier status` shows",
+  labelNames: ['table'],
+  registers: [registry],
+  async collect() {
+    if (!ttlSource) return;
+    for (const [table, t] of await readTtls()) this.set({ table }, t.headroomSeconds);
   },
 });
 const stageRuns = new Counter({
@@ -102,6 +131,8 @@ export const METRIC_NAMES: readonly string[] = [
   'coldtier_watermark_timestamp_seconds',
   'coldtier_watermark_lag_seconds',
   'coldtier_audit_status',
+  'coldtier_ttl_headroom_seconds',
+  'coldtier_source_ttl_seconds',
   'coldtier_catalog_requests_total',
   'coldtier_catalog_request_duration_seconds',
   'coldtier_maintenance_stage_runs_total',
@@ -178,6 +209,11 @@ export const metrics = {
   /** Where the lag metric comes from: the worker measures it with the services it already holds. */
   measureLag(source: () => Promise<Map<string, number>>): void {
     lagSource = source;
+  },
+  /** Where the TTL headroom metric comes from (like measureLag). */
+  measureTtl(source: TtlSource): void {
+    ttlSource = source;
+    ttlRead = null;
   },
   /** One answered REST catalog request; `route` is the route template (no table names: bounded label values). */
   catalogRequest(route: string, method: string, status: number, seconds: number): void {

@@ -4,13 +4,17 @@ import type { BackfillTableResult, BackfillWorkflowInput } from '../activities/t
 
 /** Re-offloads one table's event-time window (backfill, or repair of the hours an audit found missing). */
 export async function backfillWorkflow(input: BackfillWorkflowInput): Promise<BackfillTableResult> {
-  const { backfillTable, restateWindow } = proxyActivities<Activities>({
+  const { backfillTable, dedupeTable, restateWindow } = proxyActivities<Activities>({
     summary: `${input.reason ?? 'backfill'} ${input.table} ${input.from}/${input.to}`,
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: '5 minutes',
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumAttempts: 5 },
   });
   const result = await backfillTable(input);
+  // A repair also removes the rows the audit reports as duplicate_data (one `delete` commit; nothing when none).
+  if (input.reason === 'repair' && patched('repair-removes-duplicates')) {
+    result.duplicates = await dedupeTable({ table: input.table, from: input.from, to: input.to });
+  }
   // Rollups: windows whose values differ from the source (late rows restated nowhere else) are restated too.
   if (!patched('restate-rollup-repair')) return result;
   const r = await restateWindow(input);

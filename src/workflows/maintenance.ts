@@ -1,7 +1,7 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { ApplicationFailure, patched, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { AuditTableResult, MaintenanceStage, MaintenanceTableResult, MaintenanceWorkflowInput, MaintenanceWorkflowResult } from '../activities/types';
+import type { AuditStatus, AuditTableResult, MaintenanceStage, MaintenanceTableResult, MaintenanceWorkflowInput, MaintenanceWorkflowResult } from '../activities/types';
 import { failureMessage } from './failures';
 import { COLDTIER_STATUS, COLDTIER_TABLES, type ColdtierStatus } from './search-attributes';
 
@@ -10,6 +10,8 @@ const STAGES: MaintenanceStage[] = ['compact', 'rewrite-manifests', 'expire', 'o
 /** The default stages of runs started before rewrite-manifests existed (their histories replay with these). */
 const STAGES_BEFORE_REWRITE_MANIFESTS: MaintenanceStage[] = ['compact', 'expire', 'orphans', 'audit'];
 const HOUR = 3_600_000;
+/** Audit statuses that fail the run (as `coldtier maintain` reports them). */
+const FAILING_AUDIT: AuditStatus[] = ['missing_data', 'duplicate_data', 'mismatch', 'error'];
 /**
  * Runs started before this patch keep their old behaviour on replay: window end at the action time, no search
  * attributes, and a throwing audit activity fails the run. New runs record the marker and take the new path.
@@ -133,7 +135,9 @@ export async function maintenanceWorkflow(input: MaintenanceWorkflowInput = {}):
     durationMs: Date.now() - started,
   };
   setCurrentDetails(detailsMarkdown(result));
-  const bad = results.filter((r) => r.audit && (r.audit.status === 'missing_data' || r.audit.status === 'error'));
+  // duplicate_data and mismatch are newer statuses than the recorded histories: no old run can hold them, so this
+  // wider filter replays every history unchanged.
+  const bad = results.filter((r) => r.audit && FAILING_AUDIT.includes(r.audit.status));
   const status: ColdtierStatus = bad.length ? 'failed' : result.status;
   if (current) upsertSearchAttributes([{ key: COLDTIER_STATUS, value: status }]);
   if (bad.length) {

@@ -139,7 +139,7 @@ const shortNote = (s: string) => (s.length <= 60 ? s : `${s.slice(0, 59)}…`);
  * cannot read.
  */
 function detailsMarkdown(tables: OffloadTableResult[]): string {
-  const note = (t: OffloadTableResult) => [t.restatedWindows ? `restated ${grouped(t.restatedWindows)} windows` : '', t.reason ?? ''].filter(Boolean).join('; ');
+  const note = (t: OffloadTableResult) => [t.restatedWindows ? `restated ${grouped(t.restatedWindows)} windows` : '', t.rowsLost ?? t.reason ?? ''].filter(Boolean).join('; ');
   const rows = tables.map((t) => `| ${t.table} | ${t.status} | ${grouped(t.rows)} | ${grouped(t.files)} | ${watermarkTime(t.watermarkTo)} | ${shortNote(note(t).replace(/[|\n]/g, ' '))} |`);
   return ['| table | status | rows | files | watermark | note |', '|---|---|--:|--:|---|---|', ...rows].join('\n');
 }

@@ -1,13 +1,14 @@
-import { describeSource, qualified, quote } from '../../clickhouse/client';
+import { describeSource, qualified } from '../../clickhouse/client';
+import { sourceTtl, ttlSeconds } from '../../clickhouse/ttl';
 import { tableConfig, tableIdent, timeColumn } from '../../config/lookup';
-import { loadTable, scanColumns } from '../../iceberg';
+import { loadTable } from '../../iceberg';
 import { metrics } from '../../metrics/registry';
 import { workflowId } from '../context';
 import type { ActivityDeps } from '../deps';
-import type { AuditStatus, AuditTableInput, AuditTableResult } from '../types';
+import type { AuditIssue, AuditStatus, AuditTableInput, AuditTableResult } from '../types';
 import { parseWindow } from '../window';
-
-const HOUR = 3_600_000;
+import { describeHour, fingerprintSpec, hourIssue, icebergTableHours, lostRowsOf, NONE, sameHour } from './audit-hours';
+import { sourceHours, type HourFigures } from './fingerprint';
 
 /**
  * The seeds' thresholds (DECISION-017): Iceberg at or above ClickHouse is ok (cold keeps all history); within 1 %
@@ -22,10 +23,12 @@ export function auditStatus(clickhouse: number, iceberg: number): { status: Audi
 }
 
 /**
- * Compares ClickHouse and Iceberg row counts per hour of event time over the window and logs one row in
- * maintenance_audit_log. Errors are audited too (status error) rather than thrown, so every table gets a verdict;
- * only a failed write of that row throws (the activity retries, then the workflow records the table as error).
- * A rollup (closedWindowSeconds > 0) counts only the windows closed by the window end, in both systems alike.
+ * Compares ClickHouse and Iceberg per hour of event time over the window — rows, distinct row keys and a fingerprint
+ * of the row values, each computed by ClickHouse (the Iceberg side over the pruned live data files of the current
+ * snapshot) — and logs one row in maintenance_audit_log. Errors are audited too (status error) rather than thrown, so
+ * every table gets a verdict; only a failed write of that row throws (the activity retries, then the workflow records
+ * the table as error). A rollup (closedWindowSeconds > 0) counts only the windows closed by the window end, in both
+ * systems alike.
  */
 export async function auditTable(deps: ActivityDeps, input: AuditTableInput): Promise<AuditTableResult> {
   const cfg = tableConfig(deps.settings, input.table);
@@ -36,46 +39,50 @@ export async function auditTable(deps: ActivityDeps, input: AuditTableInput): Pr
   };
   try {
     const time = timeColumn(cfg);
-    await describeSource(deps.ch, cfg.name, cfg.source);
-    const src = qualified(deps.ch, cfg.source).sql;
+    const columns = await describeSource(deps.ch, cfg.name, cfg.source);
+    const q = qualified(deps.ch, cfg.source);
+    const table = await loadTable(deps.pool, deps.io, tableIdent(deps.settings, cfg.name));
     // Rollups: only windows closed by the window end ([time, time + closedWindowSeconds) ended), on both sides alike.
     // An open window is not offloaded yet (the offload takes it once closed), so counting it would flag a false gap.
     const closedMs = cfg.closedWindowSeconds * 1000;
-    const lastClosedUs = BigInt(w.to.getTime() - closedMs) * 1000n;
-    const ch = new Map<number, number>();
-    const rows = await deps.ch.json<{ h: string; n: string }>(
-      `SELECT toString(toUnixTimestamp(toStartOfHour(${quote(time)}, 'UTC')) * 1000) AS h, toString(count()) AS n FROM ${src}
-       WHERE ${quote(time)} >= fromUnixTimestamp64Milli({f:Int64}) AND ${quote(time)} < fromUnixTimestamp64Milli({t:Int64})
-       ${closedMs > 0 ? `AND ${quote(time)} <= fromUnixTimestamp64Milli({c:Int64})` : ''} GROUP BY h`,
-      { f: w.from.getTime(), t: w.to.getTime(), ...(closedMs > 0 ? { c: w.to.getTime() - closedMs } : {}) },
-    );
-    for (const r of rows) ch.set(Number(r.h), Number(r.n));
-    const ice = new Map<number, number>();
-    const table = await loadTable(deps.pool, deps.io, tableIdent(deps.settings, cfg.name));
-    if (table) {
-      for await (const part of scanColumns(deps.io, table.metadata, { columns: [time], filter: { column: time, fromMs: w.from.getTime(), toMs: w.to.getTime() } })) {
-        const v = part.getChildAt(0)!;
-        for (let i = 0; i < part.numRows; i++) {
-          const us = v.get(i) as bigint;
-          if (closedMs > 0 && us > lastClosedUs) continue;
-          const h = Math.floor(Number(us / 1000n) / HOUR) * HOUR;
-          ice.set(h, (ice.get(h) ?? 0) + 1);
-        }
+    const spec = fingerprintSpec(cfg, columns, table?.metadata ?? null, { fromMs: w.from.getTime(), toMs: w.to.getTime(), ...(closedMs > 0 ? { closedUpToMs: w.to.getTime() - closedMs } : {}) });
+    // Both sides at once (a ClickHouse server runs them side by side). Rows and fingerprints first; the distinct keys
+    // (a hash set per hour) only when some hour differs.
+    const both = (withKeys: boolean) => Promise.all([sourceHours(deps.ch, q.sql, spec, withKeys), table ? icebergTableHours(deps, table.metadata, spec, withKeys) : new Map<number, HourFigures>()]);
+    let [ch, ice] = await both(false);
+    if ([...new Set([...ch.keys(), ...ice.keys()])].some((h) => !sameHour(ch.get(h), ice.get(h)))) [ch, ice] = await both(true);
+    // Hours ClickHouse still holds completely: younger than its TTL (a source without TTL holds every hour).
+    // A TTL the guard cannot read: every hour is taken as possibly incomplete in ClickHouse (the seeds' rule).
+    const ttlRead = await sourceTtl(deps.ch, q.database, q.table).then((ttl) => ({ ttl, note: '' }), (err: Error) => ({ ttl: null, note: `${err.message}; more rows in Iceberg than in ClickHouse is taken as ok in every hour` }));
+    const ttl = ttlRead.ttl;
+    const heldFromMs = ttl ? Date.now() - ttlSeconds(ttl) * 1000 : ttlRead.note ? Infinity : -Infinity;
+    const issues = new Map<AuditIssue, string[]>();
+    for (const h of [...new Set([...ch.keys(), ...ice.keys()])].sort((a, b) => a - b)) {
+      const c = ch.get(h) ?? NONE;
+      const i = ice.get(h) ?? NONE;
+      result.clickhouseRows += c.rows;
+      result.icebergRows += i.rows;
+      const issue = hourIssue(c, i, h >= heldFromMs);
+      if (issue || c.rows !== i.rows) {
+        const hour = new Date(h).toISOString();
+        result.hoursDiffering.push({ hour, clickhouse: c.rows, iceberg: i.rows, clickhouseKeys: c.keys, icebergKeys: i.keys, ...(issue ? { issue } : {}) });
+        if (issue) issues.set(issue, [...(issues.get(issue) ?? []), `${hour} (${describeHour(issue, c, i)})`]);
       }
     }
-    for (const h of [...new Set([...ch.keys(), ...ice.keys()])].sort((a, b) => a - b)) {
-      const c = ch.get(h) ?? 0;
-      const i = ice.get(h) ?? 0;
-      result.clickhouseRows += c;
-      result.icebergRows += i;
-      if (c !== i) result.hoursDiffering.push({ hour: new Date(h).toISOString(), clickhouse: c, iceberg: i });
-    }
-    Object.assign(result, auditStatus(result.clickhouseRows, result.icebergRows));
-    const short = result.hoursDiffering.filter((x) => x.iceberg < x.clickhouse);
+    const counts = auditStatus(result.clickhouseRows, result.icebergRows);
+    result.deltaPct = counts.deltaPct;
+    result.status = issues.has('duplicate') ? 'duplicate_data' : counts.status === 'missing_data' ? 'missing_data' : issues.has('mismatch') ? 'mismatch' : counts.status;
+    const repair = `coldtier repair --table ${cfg.name} --window ${result.windowStart}/${result.windowEnd}`;
+    const lost = table && !ttlRead.note ? await lostRowsOf(deps, cfg, columns) : null;
+    if (lost && (result.status === 'ok' || result.status === 'warning')) result.status = 'missing_data';
     result.notes = [
-      short.length
-        ? `hours with fewer rows in Iceberg: ${short.map((x) => `${x.hour} (${x.iceberg}/${x.clickhouse})`).join(', ')}; fix with: coldtier repair --table ${cfg.name} --window ${result.windowStart}/${result.windowEnd}`
-        : table ? '' : 'the Iceberg table does not exist yet',
+      lost ?? '',
+      ttlRead.note,
+      issues.has('duplicate') ? `hours where Iceberg holds a row twice (rows/distinct keys, Iceberg vs ClickHouse): ${issues.get('duplicate')!.join(', ')}` : '',
+      issues.has('missing') ? `hours with fewer rows in Iceberg: ${issues.get('missing')!.join(', ')}` : '',
+      issues.has('mismatch') ? `hours whose values differ from ClickHouse (same keys, different values or keys ClickHouse does not have): ${issues.get('mismatch')!.join(', ')}` : '',
+      issues.has('duplicate') || issues.has('missing') || issues.has('mismatch') ? `fix with: ${repair}` : table ? '' : 'the Iceberg table does not exist yet',
+      ttl && result.hoursDiffering.some((x) => x.issue === 'beyond_ttl') ? `hours before ${new Date(heldFromMs).toISOString()} are past ClickHouse's TTL (${ttl.text}): more rows in Iceberg is expected there` : '',
       closedMs > 0 ? `rollup: counts only windows closed by ${result.windowEnd} (${time} + ${cfg.closedWindowSeconds} s ≤ window end); open windows are offloaded once they close` : '',
     ].filter(Boolean).join('; ');
   } catch (err) {

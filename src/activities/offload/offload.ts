@@ -10,6 +10,7 @@ import { metrics } from '../../metrics/registry';
 import { commitAppend } from '../commit';
 import { activityIdentity, log } from '../context';
 import { cycleProgress } from './progress';
+import { lostRows } from '../ttl-guard';
 import type { ActivityDeps } from '../deps';
 import { runAttempt, type Attempt } from '../liveness';
 import { ensureTable, sourceSchema } from '../tables';
@@ -79,6 +80,12 @@ async function offloadLocked(deps: ActivityDeps, live: Attempt, cfg: TableConfig
   // (values and committed_to) cannot make a cycle read a committed range again.
   lo = wm ? await maxKey(ch, key, await maxKey(ch, key, expected, wm.committedTo), recordedWatermark(table.metadata)) : boundWithoutWatermark(cfg.name, table.metadata);
   result.watermarkFrom ??= expected;
+  // The TTL guard: rows ClickHouse deleted before they were offloaded are reported, not passed over in silence.
+  const lost = await lostRows(ch, cfg, key, lo).catch((err: Error) => (log('TTL guard not run', { table: cfg.name, reason: err.message }), null));
+  if (lost) {
+    result.rowsLost = lost;
+    log('rows lost to the ClickHouse TTL', { table: cfg.name, rowsLost: lost });
+  }
   const cycleTo: Bound | null = mine.length
     ? (JSON.parse(mine[0]!.summary![SUMMARY.cycleTo]!) as Bound)
     : await cycleUpperBound(ch, src, key, lo, { bufferSeconds: cfg.lateDataBufferSeconds, windowSeconds: cfg.closedWindowSeconds });

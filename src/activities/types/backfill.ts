@@ -36,6 +36,31 @@ export interface BackfillTableResult {
   /** Differing windows not restated because ClickHouse no longer holds all their source rows (TTL), and the first few. */
   restateSkippedWindows?: number;
   restateSkipped?: string[];
+  /** A repair also removes duplicated rows of the window (one commit); absent for a backfill and older repairs. */
+  duplicates?: DedupeTableResult;
+}
+
+export interface DedupeTableInput {
+  table: string;
+  /** ISO start (inclusive) of the event-time window. */
+  from: string;
+  /** ISO end (exclusive). */
+  to: string;
+}
+
+export interface DedupeTableResult {
+  table: string;
+  from: string;
+  to: string;
+  /** Second (third, …) copies of a row key removed. */
+  rowsRemoved: number;
+  /** Data files rewritten without their copies (or removed, when they held copies only). */
+  filesRewritten: number;
+  filesAdded: number;
+  /** The `delete` snapshot; null when nothing was duplicated. */
+  snapshotId: string | null;
+  hours: { hour: string; removed: number }[];
+  durationMs: number;
 }
 
 export interface BackfillWorkflowInput {

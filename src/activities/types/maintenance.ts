@@ -55,7 +55,7 @@ export interface MaintenanceTableResult {
 
 export interface MaintenanceWorkflowResult {
   /**
-   * ok, or partial when a table's compact/expire/orphans failed. A failed audit (missing_data, or error — also when
+   * ok, or partial when a table's compact/expire/orphans failed. A failed audit (missing_data, duplicate_data, mismatch or error — also when
    * the audit activity itself failed) fails the run instead, with this result as the AuditFailed error's details.
    */
   status: 'ok' | 'partial';
@@ -120,7 +120,15 @@ export interface OrphansTableResult {
   durationMs: number;
 }
 
-export type AuditStatus = 'ok' | 'warning' | 'missing_data' | 'error';
+/**
+ * ok/warning/missing_data: the seeds' count thresholds. duplicate_data: Iceberg holds a row key more often than the
+ * source. mismatch: the same keys with different values (or keys the source does not have), in hours ClickHouse
+ * still holds completely. missing_data, duplicate_data, mismatch and error fail the maintenance run.
+ */
+export type AuditStatus = 'ok' | 'warning' | 'missing_data' | 'duplicate_data' | 'mismatch' | 'error';
+
+/** Why an hour differs (AuditHour.issue); beyond_ttl is no fault: ClickHouse no longer holds the hour completely. */
+export type AuditIssue = 'missing' | 'duplicate' | 'mismatch' | 'beyond_ttl';
 
 export interface AuditTableInput {
   table: string;
@@ -132,6 +140,10 @@ export interface AuditHour {
   hour: string;
   clickhouse: number;
   iceberg: number;
+  /** Distinct row keys (watermark + sort columns) in each system. */
+  clickhouseKeys?: number;
+  icebergKeys?: number;
+  issue?: AuditIssue;
 }
 
 export interface AuditTableResult {

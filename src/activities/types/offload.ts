@@ -65,6 +65,11 @@ export interface OffloadTableResult {
   durationMs: number;
   /** Why the table was skipped or failed. */
   reason?: string;
+  /**
+   * Set when ClickHouse's TTL deleted source rows that were never offloaded (src/activities/ttl-guard.ts): in plain
+   * words, the table and the key range that is gone for good. The rows above it are still offloaded.
+   */
+  rowsLost?: string;
   /** Uncommitted files of a dead earlier attempt that this attempt deleted. */
   cleanedFiles?: number;
   /** Who encoded the Parquet files this attempt wrote (the table registry's `encoder`), and why not ClickHouse if not. */
