@@ -256,6 +256,12 @@ test('the TTL guard: headroom before the TTL reaches unoffloaded rows (status, m
     const printed = formatOffload({ status: 'ok', tables: [second], rows: second.rows, durationMs: second.durationMs });
     assert.ok(printed.includes(second.rowsLost!), 'the whole sentence is printed');
     assert.match(printed, /\nok \(ROWS LOST, see above\): 50 rows/);
+    // The watermark is now past the gap, so nothing in the source shows it any more: the audit still reports the
+    // loss the offload recorded (coldtier_rows_lost), naming the table and the key range.
+    const later = await acts.auditTable({ table: lost, windowStart: new Date(floorHour(Date.now()) - 80 * HOUR).toISOString(), windowEnd });
+    assert.equal(later.status, 'missing_data', later.notes);
+    assert.match(later.notes, new RegExp(`rows lost in ${lost}: .*watermark is \\(ingested_at, sequence\\) = \\([^)]*, 100\\).*\\(found by the offload at \\d{4}-`));
+    assert.equal((await acts.offloadTable({ table: lost })).rowsLost, undefined, 'no new gap: the next offload reports nothing');
   } finally {
     await services.close();
   }

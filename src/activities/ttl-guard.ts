@@ -10,7 +10,16 @@ import type { TableConfig } from '../config/tables';
  * Returns the verdict in plain words, naming the table and the key range, or null when nothing was lost.
  * `lo` is where the next offload reads from (the larger of the watermark and what commits covered).
  */
-export async function lostRows(ch: ClickHouse, cfg: TableConfig, key: WatermarkKey, lo: string[] | null): Promise<string | null> {
+export interface LostRows {
+  /** The sentence for results, notes and logs. */
+  message: string;
+  /** The watermark: rows above it were lost … */
+  from: string[];
+  /** … up to (not including) the oldest row left in the source. */
+  to: string[];
+}
+
+export async function lostRows(ch: ClickHouse, cfg: TableConfig, key: WatermarkKey, lo: string[] | null): Promise<LostRows | null> {
   if (!lo) return null;
   const q = qualified(ch, cfg.source);
   const ttl = await sourceTtl(ch, q.database, q.table);
@@ -29,9 +38,10 @@ export async function lostRows(ch: ClickHouse, cfg: TableConfig, key: WatermarkK
   if (!state.oldest) return null;
   if ((await maxKey(ch, key, state.oldest.key, lo)) !== state.oldest.key || state.oldest.key.every((v, i) => v === lo[i])) return null;
   const cols = key.columns.join(', ');
-  return `rows lost in ${cfg.name}: ClickHouse's TTL on ${cfg.source} (${ttl.text}) deleted rows that were never offloaded. ` +
+  const message = `rows lost in ${cfg.name}: ClickHouse's TTL on ${cfg.source} (${ttl.text}) deleted rows that were never offloaded. ` +
     `The watermark is (${cols}) = (${lo.join(', ')}) and the oldest row left in ${cfg.source} is (${state.oldest.key.join(', ')}); ` +
     `any rows with (${cols}) between those keys are gone from ClickHouse for good and cannot be offloaded or repaired from it ` +
     '(restore them from the upstream feed if they matter; `coldtier status` shows the TTL headroom, watch it)';
+  return { message, from: lo, to: state.oldest.key };
 }
 

@@ -6,6 +6,7 @@ import type { TableConfig } from '../../config/tables';
 import { readWatermark } from '../../db/watermarks';
 import { currentSchema, planScanFiles, type TableMetadata } from '../../iceberg';
 import type { ActivityDeps } from '../deps';
+import { rowsLostSince } from '../../db/rows-lost';
 import { lostRows } from '../ttl-guard';
 import type { AuditIssue } from '../types';
 import { icebergHours, type FingerprintSpec, type HourFigures } from './fingerprint';
@@ -73,9 +74,14 @@ export function describeHour(issue: AuditIssue, c: HourFigures, i: HourFigures):
 }
 
 /** The TTL guard's verdict for the audit: rows ClickHouse deleted before they were offloaded (null: none). */
-export async function lostRowsOf(deps: ActivityDeps, cfg: TableConfig, columns: ColumnInfo[]): Promise<string | null> {
-  const wm = await readWatermark(deps.pool, tableIdent(deps.settings, cfg.name));
+export async function lostRowsOf(deps: ActivityDeps, cfg: TableConfig, columns: ColumnInfo[], since: Date): Promise<string | null> {
+  const id = tableIdent(deps.settings, cfg.name);
+  const wm = await readWatermark(deps.pool, id);
   if (!wm) return null;
   const key = watermarkKey(cfg, columns);
-  return lostRows(deps.ch, cfg, key, await maxKey(deps.ch, key, wm.values, wm.committedTo));
+  const now = await lostRows(deps.ch, cfg, key, await maxKey(deps.ch, key, wm.values, wm.committedTo));
+  // Gaps an offload found (and recorded) since the window began: by now the watermark may be past them.
+  const recorded = (await rowsLostSince(deps.pool, id, since)).map((r) => `${r.message} (found by the offload at ${r.detectedAt.toISOString()})`);
+  const all = [...(now ? [now.message] : []), ...recorded.filter((m) => !now || !m.startsWith(now.message))];
+  return all.length ? all.join('; ') : null;
 }

@@ -73,7 +73,7 @@ export async function auditTable(deps: ActivityDeps, input: AuditTableInput): Pr
     result.deltaPct = counts.deltaPct;
     result.status = issues.has('duplicate') ? 'duplicate_data' : counts.status === 'missing_data' ? 'missing_data' : issues.has('mismatch') ? 'mismatch' : counts.status;
     const repair = `coldtier repair --table ${cfg.name} --window ${result.windowStart}/${result.windowEnd}`;
-    const lost = table && !ttlRead.note ? await lostRowsOf(deps, cfg, columns) : null;
+    const lost = table && !ttlRead.note ? await lostRowsOf(deps, cfg, columns, w.from) : null;
     if (lost && (result.status === 'ok' || result.status === 'warning')) result.status = 'missing_data';
     result.notes = [
       lost ?? '',

@@ -10,6 +10,7 @@ import { metrics } from '../../metrics/registry';
 import { commitAppend } from '../commit';
 import { activityIdentity, log } from '../context';
 import { cycleProgress } from './progress';
+import { recordRowsLost } from '../../db/rows-lost';
 import { lostRows } from '../ttl-guard';
 import type { ActivityDeps } from '../deps';
 import { runAttempt, type Attempt } from '../liveness';
@@ -83,8 +84,10 @@ async function offloadLocked(deps: ActivityDeps, live: Attempt, cfg: TableConfig
   // The TTL guard: rows ClickHouse deleted before they were offloaded are reported, not passed over in silence.
   const lost = await lostRows(ch, cfg, key, lo).catch((err: Error) => (log('TTL guard not run', { table: cfg.name, reason: err.message }), null));
   if (lost) {
-    result.rowsLost = lost;
-    log('rows lost to the ClickHouse TTL', { table: cfg.name, rowsLost: lost });
+    result.rowsLost = lost.message;
+    log('rows lost to the ClickHouse TTL', { table: cfg.name, rowsLost: lost.message });
+    // Kept in Postgres, so the audit still reports the loss after later offloads moved the watermark past the gap.
+    await recordRowsLost(pool, id, lost).catch((err: Error) => log('could not record the lost rows in coldtier_rows_lost', { table: cfg.name, reason: err.message }));
   }
   const cycleTo: Bound | null = mine.length
     ? (JSON.parse(mine[0]!.summary![SUMMARY.cycleTo]!) as Bound)
