@@ -8,6 +8,7 @@ import type { ClickHouse } from '../../clickhouse/client';
 import { compactGroupParquet, countGroup, defaultSortOrder, type CompactGroup } from '../../clickhouse/compact-export';
 import type { IcebergAccess } from '../../clickhouse/federation';
 import { currentSchema, dataFileName, defaultSpec, DataSchemaMismatchError, joinUri, partitionDir, tableProperty, writeAdoptedFile, type DataFile, type FileIO, type RewriteGroup, type RewritePlan, type RewriteResult, type TableMetadata } from '../../iceberg';
+import { ConfigError } from '../../config/errors';
 import { boundedMap } from '../bounded';
 
 export interface ClickHouseRewriteOptions {
@@ -56,8 +57,11 @@ export async function rewriteWithClickHouse(ch: ClickHouse, io: FileIO, meta: Ta
   try {
     await boundedMap(plan.groups, async (group, i) => {
       const g: CompactGroup = { table: o.table, meta, locations: group.files.map((f) => f.file_path), access: o.access, floatDictionary };
-      const nans = manifestNans(meta, group.files) ?? (await countGroup(ch, g)).nans;
-      const parquet = await compactGroupParquet(ch, g);
+      const read = async () => ({ nans: manifestNans(meta, group.files) ?? (await countGroup(ch, g)).nans, parquet: await compactGroupParquet(ch, g) });
+      const { nans, parquet } = await read().catch((err: unknown) => {
+        if (err instanceof ConfigError) throw err;
+        throw new Error(`compaction of ${o.table} through ClickHouse: ClickHouse could not read, sort or encode the group's ${group.files.length} data files (${(err as Error)?.message ?? String(err)}). ClickHouse must reach the warehouse itself: for s3:// the S3 endpoint and keys of the settings (S3_ENDPOINT, AWS_ACCESS_KEY_ID), for file:// the same path below its user_files_path; or set encoder: arrow for the table in the registry to compact in the worker`, { cause: err });
+      });
       const values = defaultSpec(meta).fields.map((pf) => group.partition[pf.name] ?? null);
       const uri = joinUri(partitionDir(meta, schema, values), dataFileName(operationId, i + 1));
       const file = await writeAdoptedFile(io, meta, parquet, {
