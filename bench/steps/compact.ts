@@ -23,6 +23,7 @@ import { icebergSchemaFromClickHouse } from '../../src/clickhouse/schema/from-cl
 import { connectClient } from '../../src/temporal/connection';
 import { bronzeConfig, type Bench } from '../lib/context';
 import { tradeSource } from '../lib/data';
+import { instrument } from '../lib/phases';
 import { resetPeak, traceRss } from '../lib/proc';
 import type { Figure } from '../lib/report';
 import { MB, median, timed } from '../lib/stats';
@@ -88,13 +89,23 @@ export async function compactStep(b: Bench): Promise<{ figures: Figure[]; detail
   b.log(`wrote ${files.length} small files (${(inputBytes / MB).toFixed(1)} MB, ${rows} rows) in ${seedS.toFixed(1)} s`);
 
   const acts = createActivities({ settings, pool, ch, io });
+  // The ClickHouse path's wall time split by call: ClickHouse's read + sort + encode, uploads, the rest in process.
+  const timedDeps = instrument(ch, io);
+  const timedActs = createActivities({ settings, pool, ch: timedDeps.ch, io: timedDeps.io });
+  const phaseRuns: Array<Record<string, number>> = [];
   const withFiles = async (name: string) => {
     const table = await ensureTable({ settings, pool, ch, io }, tableConfigSchema.parse(tables.find((t) => t.name === name)!), id(name), schema);
     await commitAppend(pool, io, table, { id: id(name), files, summary: { 'coldtier.bench': 'small files' } });
   };
   const compactOnce = async (name: string, encoder: 'clickhouse' | 'arrow') => {
     await withFiles(name);
-    const { s, value } = await timed(() => acts.compactTable({ table: name, targetFileSizeMb: 128, minInputFiles: 5, dryRun: false }));
+    const before = { ...timedDeps.phases };
+    const { s, value } = await timed(() => (encoder === 'clickhouse' ? timedActs : acts).compactTable({ table: name, targetFileSizeMb: 128, minInputFiles: 5, dryRun: false }));
+    if (encoder === 'clickhouse') {
+      const run = Object.fromEntries(Object.entries(timedDeps.phases).map(([k, v]) => [k, v - (before[k] ?? 0)]));
+      run['in process: lock, plan, footer rewrite, manifests, Postgres commit (remainder)'] = s - Object.values(run).reduce((a, x) => a + x, 0);
+      phaseRuns.push(run);
+    }
     if (value.status !== 'compacted' || value.filesRewritten !== files.length || value.encoder !== encoder) throw new Error(`compaction of ${name}: ${value.status} via ${value.encoder ?? '?'} (${value.encoderReason ?? ''}), ${value.filesRewritten} files rewritten`);
     return { s, value };
   };
@@ -117,6 +128,10 @@ export async function compactStep(b: Bench): Promise<{ figures: Figure[]; detail
     wasm.push(ws);
     b.log(`run ${i + 1}: compact ${files.length} → ${value.filesAfter} files through ClickHouse in ${s.toFixed(1)} s; plain parquet-wasm rewrite ${ps.toFixed(1)} s; ClickHouse by itself ${cs.toFixed(1)} s; compaction on the parquet-wasm path ${ws.toFixed(1)} s`);
   }
+
+  const phaseNames = [...new Set(phaseRuns.flatMap((r) => Object.keys(r)))];
+  const phases = Object.fromEntries(phaseNames.map((n) => [n, median(phaseRuns.map((r) => r[n] ?? 0))]));
+  b.log(`compaction phases (median s): ${Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(2)}`).join('; ')}`);
 
   // Peak RSS of a worker process compacting the same files through the maintenance workflow.
   const gateway = await startChdbGateway({ path: b.chdbPath });
@@ -166,6 +181,6 @@ export async function compactStep(b: Bench): Promise<{ figures: Figure[]; detail
       { ...base, ...vs('compaction on the parquet-wasm path (encoder: arrow)', wasm) },
       ...(rss ? [{ step: 'compact' as const, name: `worker peak RSS (VmHWM) compacting ${files.length} small files through the maintenance workflow`, unit: 'MB', value: rss.peakMb, samples: [rss.peakMb], target: '< 600 MB', met: rss.peakMb < 600, note: `idle ${rss.startMb.toFixed(0)} MB; ClickHouse through the chDB HTTP gateway` }] : []),
     ],
-    details: { rows, inputBytes, inputFiles: files.length, compactS: compact, plainS: plain, clickhouseS: chSelf, wasmPathS: wasm, rss, results },
+    details: { phasesMedianS: phases, phaseRuns, rows, inputBytes, inputFiles: files.length, compactS: compact, plainS: plain, clickhouseS: chSelf, wasmPathS: wasm, rss, results },
   };
 }
