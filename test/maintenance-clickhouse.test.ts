@@ -16,7 +16,7 @@ const HOUR = 3_600_000;
 test('compaction through ClickHouse on s3://: every row once, sorted files with true metrics; a bucket-partitioned table falls back and says why', async () => {
   const env = await makeTestEnv({
     warehouse: 's3',
-    tables: (tag) => [bronzeTable(`bronze_trades_cc${tag}`), bronzeTable(`bronze_trades_cb${tag}`, { partitionBy: [{ column: 'symbol', transform: 'bucket[4]' }] })],
+    tables: (tag) => [bronzeTable(`bronze_trades_cc${tag}`, { writeConcurrency: 2 }), bronzeTable(`bronze_trades_cb${tag}`, { partitionBy: [{ column: 'symbol', transform: 'bucket[4]' }] })],
   });
   const { settings } = env;
   const services = await openServices(settings);

@@ -75,6 +75,15 @@ export const tableConfigSchema = z
      * @default 'auto'
      */
     encoder: z.enum(['auto', 'clickhouse', 'arrow']).default('auto'),
+    /**
+     * With the ClickHouse encoder: files of one offload batch that ClickHouse sorts and encodes (and the worker
+     * adopts and uploads) at once, and partitions a compaction rewrites at once (within 256 MiB of input). 2 or more
+     * overlaps one partition's single-threaded merge with another's and with the uploads, which pays where ClickHouse
+     * has idle cores (a server of its own); on the bench's shared 2-core machine, chDB in the same process and load
+     * 4–11, two at a time measured 0.8× of one at a time (docs/performance.md), hence the default.
+     * @default 1
+     */
+    writeConcurrency: z.number().int().min(1).max(8).default(1),
     /** Iceberg table properties (e.g. write.target-file-size-bytes). */
     properties: z.record(z.string(), z.string()).default({}),
   })

@@ -15,14 +15,14 @@ export interface ClickHouseRewriteOptions {
   /** The table's name in the registry (for messages). */
   table: string;
   access: IcebergAccess;
-  /** Groups rewritten at once. @default 2 */
+  /** Groups rewritten at once (registry: writeConcurrency). @default 1 */
   concurrency?: number;
   /** Input bytes of the groups in flight together (one group above it still runs, alone). @default 256 MiB */
   budgetBytes?: number;
   onGroupWritten?: (p: { index: number; groups: number; group: RewriteGroup; added: DataFile[] }) => void | Promise<void>;
 }
 
-export const COMPACT_CONCURRENCY = 2;
+export const COMPACT_CONCURRENCY = 1;
 export const COMPACT_BUDGET_BYTES = 256 * 1024 * 1024;
 
 /** NaN counts per float/double field of a group, summed from its files' metrics; undefined if any file lacks one. */

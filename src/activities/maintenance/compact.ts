@@ -47,7 +47,7 @@ export async function compactTable(deps: ActivityDeps, input: CompactTableInput)
     // The attempt's ClickHouse and FileIO: a cancelled compaction stops its queries and uploads.
     const rewrite = unsupported
       ? await executeRewrite(live.io, table.metadata, plan, { onGroupWritten })
-      : await rewriteWithClickHouse(live.ch, live.io, table.metadata, plan, { table: input.table, access: await ensureWarehouseAccess(live.ch, deps.settings), onGroupWritten });
+      : await rewriteWithClickHouse(live.ch, live.io, table.metadata, plan, { table: input.table, access: await ensureWarehouseAccess(live.ch, deps.settings), concurrency: cfg.writeConcurrency, onGroupWritten });
     try {
       await deps.hooks?.beforeCompactCommit?.(input.table);
       await deps.hooks?.faultPoint?.('compact-before-commit', input.table);

@@ -9,8 +9,8 @@ import { exportPartition, partitionColumns, partitionGroups, partitionValue, val
 import { boundedMap } from '../bounded';
 import { dataFileName, DataSchemaMismatchError, joinUri, partitionDir, tableBytesPerRow, tableProperty, writeAdoptedFile, type DataFile, type FileIO, type TableMetadata } from '../../iceberg';
 
-/** Files of a batch encoded (by ClickHouse) and adopted/uploaded (by the worker) at once. */
-export const WRITE_CONCURRENCY = 2;
+/** Files of a batch encoded (by ClickHouse) and adopted/uploaded (by the worker) at once (registry: writeConcurrency). */
+export const WRITE_CONCURRENCY = 1;
 
 /** Encoded bytes per row assumed before a table has any file to learn from (sizes the first files only). */
 const DEFAULT_BYTES_PER_ROW = 100;
@@ -38,8 +38,8 @@ export async function writeWithClickHouse(ch: ClickHouse, io: FileIO, meta: Tabl
   const discard = () => Promise.all(written.map((f) => io.delete(f.file_path).catch(() => undefined)));
   let files: DataFile[];
   try {
-    // ClickHouse sorts and encodes one file while the worker adopts and uploads another: both cores busy, and at most
-    // `concurrency` files' bytes in the worker at once.
+    // With concurrency > 1, ClickHouse sorts and encodes one file while it encodes another or the worker adopts and
+    // uploads one; at most `concurrency` files' bytes in the worker at once.
     files = await boundedMap(tasks, async ({ group, nFiles, split }, i) => {
       const values = parts.map((p, j) => partitionValue(p.transform, p.type, group.values[j]!));
       const partition = Object.fromEntries(parts.map((p, j) => [p.name, values[j]!]));
