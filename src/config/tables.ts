@@ -80,7 +80,8 @@ export const tableConfigSchema = z
      * adopts and uploads) at once, and partitions a compaction rewrites at once (within 256 MiB of input). 2 or more
      * overlaps one partition's single-threaded merge with another's and with the uploads, which pays where ClickHouse
      * has idle cores (a server of its own); on the bench's shared 2-core machine, chDB in the same process and load
-     * 4–11, two at a time measured 0.8× of one at a time (docs/performance.md), hence the default.
+     * 3–11, two at a time measured 0.79–1.23× of one at a time, median 0.84× over six paired runs
+     * (docs/performance.md), hence the default.
      * @default 1
      */
     writeConcurrency: z.number().int().min(1).max(8).default(1),
