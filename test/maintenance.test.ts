@@ -52,6 +52,7 @@ test('maintenance: compaction keeps every row and a concurrent append, expiry ke
       duringCompaction = undefined;
       const c = compacted.tables[0]!.compact!;
       assert.equal(c.status, 'compacted');
+      assert.equal(c.encoder, 'clickhouse', 'the race runs on the ClickHouse compaction path');
       assert.equal(c.filesBefore, filesBefore);
       const after = (await loadTable(pool, io, id))!;
       const live = await listDataFiles(io, after.metadata);

@@ -15,6 +15,8 @@ export interface Figure {
    * it is the median of the per-run ratios.
    */
   ratio?: number;
+  /** Lowest and highest per-run ratio (the spread of the paired ratio on a noisy machine). */
+  ratioSpread?: [number, number];
   /** median(value) ÷ median(reference), for comparison with the paired ratio. */
   ratioOfMedians?: number;
   target?: string;
@@ -45,7 +47,7 @@ export function markdown(figures: Figure[]): string {
   for (const f of figures) {
     const runs = f.samples.map((s) => round(s, s >= 100 ? 0 : 2)).join(' / ');
     const ref = f.reference ? `${f.reference.name}: ${fmt(f.reference.value, f.unit)}` : '';
-    const ratio = f.ratio === undefined ? '' : `${round(f.ratio, 2)}×`;
+    const ratio = f.ratio === undefined ? '' : `${round(f.ratio, 2)}×${f.ratioSpread ? ` (${round(f.ratioSpread[0], 2)}–${round(f.ratioSpread[1], 2)})` : ''}`;
     const met = f.met === undefined ? '' : f.met ? 'yes' : '**no**';
     lines.push(`| ${f.step} | ${f.name}${f.note ? ` (${f.note})` : ''} | ${fmt(f.value, f.unit)} | ${runs} | ${ref} | ${ratio} | ${f.target ?? ''} | ${met} |`);
   }

@@ -19,7 +19,7 @@ interface Worker {
   stop(): Promise<void>;
 }
 
-async function spawnWorker(env: NodeJS.ProcessEnv, identity: string): Promise<Worker> {
+export async function spawnWorker(env: NodeJS.ProcessEnv, identity: string): Promise<Worker> {
   const child = spawn(process.execPath, [join(REPO, 'bin', 'coldtier.mjs'), 'worker', '--identity', identity], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let seen = '';
   child.stdout!.on('data', (d: Buffer) => (seen += d.toString()));

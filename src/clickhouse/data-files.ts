@@ -34,6 +34,14 @@ export async function ensureWarehouseAccess(ch: ClickHouse, s: Settings): Promis
   return access;
 }
 
+/**
+ * Settings every query over dataFilesFunction needs: files written before a column was added read it as its default,
+ * and Hive-style folder names (`col=value/`) are not turned into columns — ClickHouse's `use_hive_partitioning` (on
+ * by default in chDB) would replace an identity partition column with its URL-encoded folder name ('ÿ' read back as
+ * '%C3%BF'; test/iceberg/clickhouse-compact.test.ts).
+ */
+export const DATA_FILES_SETTINGS = 'input_format_parquet_allow_missing_columns = 1, use_hive_partitioning = 0';
+
 /** Characters ClickHouse reads as glob syntax in a path; a file name holding one cannot be listed exactly. */
 const GLOB = /[{}*?,\\]/;
 
@@ -46,8 +54,8 @@ function commonPrefix(paths: string[]): string {
 /**
  * A table function over exactly these data files (one `{a,b,…}` alternation, so ClickHouse lists nothing):
  * `file()` for file:// locations (chDB/clickhouse-local reach only files below their user_files_path), `s3()` for
- * s3:// ones through `access`. `structure` (ClickHouse `name Type, …`) fixes the columns; files written before a
- * column was added read it as its default.
+ * s3:// ones through `access`. `structure` (ClickHouse `name Type, …`) fixes the columns. Query it with
+ * `SETTINGS ${DATA_FILES_SETTINGS}`.
  */
 export function dataFilesFunction(locations: string[], access: IcebergAccess, structure?: string): string {
   if (!locations.length) throw new Error('dataFilesFunction: no data files given');

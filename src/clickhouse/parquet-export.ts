@@ -194,16 +194,16 @@ export async function exportPartition(ch: ClickHouse, b: ClickHouseBatch, o: { e
   const params = { ...b.where.params, ...Object.fromEntries(g.hex.flatMap((v, i) => (v === null ? [] : [[`__p${i}`, v]]))) };
   const order = [...b.sortBy, ...(o.split ? b.uniqueKey : [])].map(quote);
   const limit = o.split ? ` LIMIT ${o.split.limit} OFFSET ${o.split.offset}` : '';
-  return encode(ch, b, `SELECT ${parquetSelect(b, o.exprs)} FROM ${b.src} WHERE ${b.where.sql}${filter}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}${limit} FORMAT Parquet`, params);
+  return encodeParquet(ch, b, `SELECT ${parquetSelect(b, o.exprs)} FROM ${b.src} WHERE ${b.where.sql}${filter}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}${limit} FORMAT Parquet`, params);
 }
 
 /** One `FORMAT Parquet` query's bytes. A server too old for the settings gets a config error saying what to do. */
-async function encode(ch: ClickHouse, b: ClickHouseBatch, query: string, params: Record<string, string>): Promise<Buffer> {
+export async function encodeParquet(ch: ClickHouse, b: ClickHouseBatch, query: string, params: Record<string, string>, settings: Record<string, string | number> = {}): Promise<Buffer> {
   try {
     const floats = b.schema.fields.some((f) => f.type === 'float' || f.type === 'double');
     // Always set (1 MiB is ClickHouse's default): chDB keeps a setting for the rest of its session.
     const dictionary = { output_format_parquet_max_dictionary_size: floats && !b.floatDictionary ? 0 : 1024 * 1024 };
-    const res = await ch.client.exec({ query, query_params: params, clickhouse_settings: { ...PARQUET_SETTINGS, ...dictionary } });
+    const res = await ch.client.exec({ query, query_params: params, clickhouse_settings: { ...PARQUET_SETTINGS, ...dictionary, ...settings } });
     const chunks: Buffer[] = [];
     for await (const c of res.stream) chunks.push(c as Buffer);
     return Buffer.concat(chunks);

@@ -83,6 +83,16 @@ export const tableConfigSchema = z
      * @default unset (no restatement); the seeds' gold tables: { table: 'silver_trades', timeColumn: 'exchange_timestamp' }
      */
     derivedFrom: z.object({ table: identifier, timeColumn: identifier }).strict().optional(),
+    /**
+     * With the ClickHouse encoder: files of one offload batch that ClickHouse sorts and encodes (and the worker
+     * adopts and uploads) at once, and partitions a compaction rewrites at once (within 256 MiB of input). 2 or more
+     * overlaps one partition's single-threaded merge with another's and with the uploads, which pays where ClickHouse
+     * has idle cores (a server of its own); on the bench's shared 2-core machine, chDB in the same process and load
+     * 3–11, two at a time measured 0.79–1.23× of one at a time, median 0.84× over six paired runs
+     * (docs/performance.md), hence the default.
+     * @default 1
+     */
+    writeConcurrency: z.number().int().min(1).max(8).default(1),
     /** Iceberg table properties (e.g. write.target-file-size-bytes). */
     properties: z.record(z.string(), z.string()).default({}),
   })

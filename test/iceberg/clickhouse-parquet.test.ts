@@ -118,8 +118,11 @@ it('rolls a partition into files near the target size, each sorted, with every r
   const committed = await prepareAppend(io, { metadata: meta, metadataUri: null }, first.files, {});
   const bytesPerRow = first.files[0]!.file_size_in_bytes / 30_000;
   const target = Math.round(bytesPerRow * 6_000);
-  const rolled = await writeWithClickHouse(ch, io, committed.metadata, batch(src, { targetFileSizeBytes: target }));
+  // Three files at a time (writeConcurrency: 3): the same files, in slice order, each row once.
+  const rolled = await writeWithClickHouse(ch, io, committed.metadata, batch(src, { targetFileSizeBytes: target }), 3);
   assert.equal(rolled.files.length, 5, 'sized by the bytes per row the table already has');
+  const firstKeys = await Promise.all(rolled.files.map(async (f) => Number([...(await readDataFile(io, f.file_path, src.schema.fields))][0]!.k)));
+  assert.deepEqual(firstKeys, [...firstKeys].sort((x, y) => x - y), 'files returned in slice order');
   for (const f of rolled.files) assert.ok(Math.abs(f.file_size_in_bytes - target) < target * 0.35, `${f.file_size_in_bytes} B near the ${target} B target`);
   const keys = (await rowsOf(rolled.files, src.schema)).map((r) => (JSON.parse(r) as { k: number }).k);
   assert.equal(keys.length, 30_000);

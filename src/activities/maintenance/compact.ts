@@ -1,11 +1,14 @@
+import { ensureWarehouseAccess } from '../../clickhouse/data-files';
+import { compactionUnsupported } from '../../clickhouse/compact-export';
 import { withTableLock } from '../../db/table-lock';
 import { casCommit, CommitStateUnknownError, executeRewrite, planRewrite, prepareReplace } from '../../iceberg';
 import { fenced } from '../commit';
-import { activityIdentity } from '../context';
+import { activityIdentity, log } from '../context';
 import { runAttempt } from '../liveness';
 import type { ActivityDeps } from '../deps';
 import { resolveTable } from '../tables';
 import type { CompactTableInput, CompactTableResult } from '../types';
+import { rewriteWithClickHouse } from './clickhouse-compact';
 import { totals } from './common';
 
 /**
@@ -16,7 +19,7 @@ import { totals } from './common';
  */
 export async function compactTable(deps: ActivityDeps, input: CompactTableInput): Promise<CompactTableResult> {
   const started = Date.now();
-  const { id, table } = await resolveTable(deps, input.table);
+  const { cfg, id, table } = await resolveTable(deps, input.table);
   const before = totals(table);
   const result: CompactTableResult = {
     table: input.table, status: 'no-table', filesBefore: before.files, filesAfter: before.files, bytesBefore: before.bytes, bytesAfter: before.bytes,
@@ -28,15 +31,23 @@ export async function compactTable(deps: ActivityDeps, input: CompactTableInput)
     result.groups = plan.groups.length;
     result.filesRewritten = plan.inputFiles;
     result.filesAdded = plan.expectedOutputFiles;
+    // ClickHouse reads, sorts and encodes each group where it can write the table exactly; otherwise the worker does.
+    const unsupported = cfg.encoder === 'arrow' ? 'encoder: arrow in the table registry' : compactionUnsupported(table.metadata, plan.groups.flatMap((g) => g.files));
+    if (plan.groups.length) {
+      result.encoder = unsupported ? 'arrow' : 'clickhouse';
+      if (unsupported) result.encoderReason = unsupported;
+      log('compaction encoder', { table: input.table, encoder: result.encoder, ...(unsupported ? { reason: unsupported } : {}) });
+    }
     if (!plan.groups.length || input.dryRun) {
       result.status = plan.groups.length ? 'dry-run' : 'nothing-to-do';
       if (input.dryRun) result.filesAfter = before.files - plan.inputFiles + plan.expectedOutputFiles;
       return { ...result, durationMs: Date.now() - started };
     }
-    // The attempt's FileIO: a cancelled compaction stops uploading its rewritten files.
-    const rewrite = await executeRewrite(live.io, table.metadata, plan, {
-      onGroupWritten: ({ index, groups }) => live.beat({ table: input.table, stage: 'compact', group: index + 1, groups }),
-    });
+    const onGroupWritten = ({ index, groups }: { index: number; groups: number }) => live.beat({ table: input.table, stage: 'compact', group: index + 1, groups });
+    // The attempt's ClickHouse and FileIO: a cancelled compaction stops its queries and uploads.
+    const rewrite = unsupported
+      ? await executeRewrite(live.io, table.metadata, plan, { onGroupWritten })
+      : await rewriteWithClickHouse(live.ch, live.io, table.metadata, plan, { table: input.table, access: await ensureWarehouseAccess(live.ch, deps.settings), concurrency: cfg.writeConcurrency, onGroupWritten });
     try {
       await deps.hooks?.beforeCompactCommit?.(input.table);
       await deps.hooks?.faultPoint?.('compact-before-commit', input.table);

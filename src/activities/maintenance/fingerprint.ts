@@ -1,5 +1,5 @@
 import { quote, type ClickHouse, type ColumnInfo } from '../../clickhouse/client';
-import { dataFilesFunction } from '../../clickhouse/data-files';
+import { DATA_FILES_SETTINGS, dataFilesFunction } from '../../clickhouse/data-files';
 import type { IcebergAccess } from '../../clickhouse/federation';
 
 /**
@@ -46,7 +46,8 @@ function hourlyQuery(from: string, s: FingerprintSpec, withKeys: boolean): { sql
   return {
     sql: `SELECT toString(toUnixTimestamp(toStartOfHour(${t}, 'UTC')) * 1000) AS h, toString(count()) AS n, ${keys} AS k,
        toString(sum(cityHash64(${s.columns.map(hashed).join(', ')}))) AS fp
-     FROM ${from} WHERE ${t} >= fromUnixTimestamp64Milli({f:Int64}) AND ${t} < fromUnixTimestamp64Milli({t:Int64})${closed} GROUP BY h`,
+     FROM ${from} WHERE ${t} >= fromUnixTimestamp64Milli({f:Int64}) AND ${t} < fromUnixTimestamp64Milli({t:Int64})${closed} GROUP BY h
+     SETTINGS ${DATA_FILES_SETTINGS}`,
     params: { f: s.fromMs, t: s.toMs, ...(s.closedUpToMs === undefined ? {} : { c: s.closedUpToMs }) },
   };
 }

@@ -68,7 +68,7 @@ export async function writeBatch(ch: ClickHouse, io: FileIO, b: BatchInput): Pro
     const out = await writeWithClickHouse(ch, io, b.meta, {
       table: b.cfg.name, src: b.src, select: b.select, where: b.where, sortBy: b.cfg.sortBy, uniqueKey: b.cfg.watermark,
       schema, targetFileSizeBytes: target, sortOrderId,
-    });
+    }, b.cfg.writeConcurrency);
     return { ...out, encoder };
   }
   // The batch query orders rows by partition, then the table's sort order (see batchOrderBy).

@@ -100,9 +100,21 @@ async function offloadLocked(deps: ActivityDeps, live: Attempt, cfg: TableConfig
   }
 
   const progress = cycleProgress(ch, src, key, lo, cycleTo, batchRows);
+  // The next batch's bound, asked for while this batch is written and committed (it depends only on this batch's
+  // upper bound, which the next batch starts from whether this one commits rows or finds none).
+  // A prefetch that failed is simply asked again, when its batch comes.
+  let next: { from: string[]; hi: Promise<Bound> } | undefined;
   while (cycleTo && !sameKey(lo, cycleTo.values)) {
     live.throwIfStopped();
-    const hi = await batchUpperBound(ch, src, key, lo, cycleTo, batchRows);
+    const from = lo;
+    const prefetched = next && from !== null && sameKey(from, next.from) ? next.hi : undefined;
+    const hi = await (prefetched?.catch(() => batchUpperBound(ch, src, key, from, cycleTo, batchRows)) ?? batchUpperBound(ch, src, key, from, cycleTo, batchRows));
+    if (sameKey(hi.values, cycleTo.values)) next = undefined;
+    else {
+      const ahead = batchUpperBound(ch, src, key, hi.values, cycleTo, batchRows);
+      ahead.catch(() => undefined); // awaited by the next batch, or abandoned with the attempt
+      next = { from: hi.values, hi: ahead };
+    }
     const where = rangeWhere(key, lo, hi.values);
     await deps.hooks?.faultPoint?.('reading', cfg.name, { ch });
     const { files, rows, encoder, reason } = await writeBatch(ch, io, { cfg, src, select, where, meta: table.metadata, ...(evolved ? { schema: evolved } : {}) });

@@ -84,6 +84,13 @@ export interface CompactTableResult {
   filesAdded: number;
   snapshotId: string | null;
   durationMs: number;
+  /**
+   * Who read, sorted and encoded the rewritten files: ClickHouse (over the exact file list), or the worker's
+   * parquet-wasm path for a table ClickHouse cannot write exactly; `encoderReason` says why not ClickHouse.
+   * Set when groups were planned.
+   */
+  encoder?: 'clickhouse' | 'arrow';
+  encoderReason?: string;
 }
 
 export interface ExpireTableInput {
