@@ -171,18 +171,21 @@ test('a value changed in Iceberg (one price in a rewritten file): the audit repo
   }
 });
 
-test('a rollup restated in ClickHouse after it was offloaded (late trades in a closed window): the audit reports mismatch for that window', async () => {
-  const gold = defaultTables.find((t) => t.name === 'gold_ohlcv_1h')!;
-  const env = await makeTestEnv({ warehouse: 'file', tables: () => [gold] });
+test('a rollup whose closed window got late trades: the audit reports mismatch for that window, the repair it prints restates it, the audit is ok again', async () => {
+  // silver_trades is in the registry: gold_ohlcv_1h is derived from it (derivedFrom), which the repair's restatement reads.
+  const tables = defaultTables.filter((t) => t.name === 'silver_trades' || t.name === 'gold_ohlcv_1h');
+  const env = await makeTestEnv({ warehouse: 'file', tables: () => tables });
   const { settings } = env;
   const services = await openServices(settings);
   const { ch } = services;
   const acts = createActivities({ settings, ...services });
+  const client = await connectClient(settings.temporal);
   try {
     await createBronzeTable(ch, 'bronze_trades_binance');
     await createSilverAndGold(ch, ['binance']);
     const now = Date.now();
     await insertTrades(ch, 'bronze_trades_binance', { rows: 2000, exchange: 'binance', eventTimeEnd: new Date(floorHour(now) - 3 * HOUR), spreadSeconds: 3 * 3600, seed: 1 });
+    assert.equal((await acts.offloadTable({ table: 'silver_trades' })).status, 'committed');
     assert.equal((await acts.offloadTable({ table: 'gold_ohlcv_1h' })).status, 'committed');
     const window = { table: 'gold_ohlcv_1h', windowStart: new Date(floorHour(now) - 8 * HOUR).toISOString(), windowEnd: new Date(floorHour(now)).toISOString() };
     assert.equal((await acts.auditTable(window)).status, 'ok');
@@ -193,7 +196,21 @@ test('a rollup restated in ClickHouse after it was offloaded (late trades in a c
     assert.equal(audit.status, 'mismatch', audit.notes);
     assert.deepEqual(audit.hoursDiffering.map((h) => [h.hour, h.issue]), [[new Date(late).toISOString(), 'mismatch']]);
     assert.equal(audit.icebergRows, audit.clickhouseRows, 'the same windows, different values');
+    assert.match(audit.notes, new RegExp(`fix with: coldtier repair --table gold_ohlcv_1h --window ${window.windowStart}/${window.windowEnd}`));
+
+    // The repair the audit printed (the workflow `coldtier repair` starts), then the audit again.
+    const worker = await createWorker(settings, { services });
+    const repaired = await worker.runUntil(
+      client.workflow.execute('backfillWorkflow', { taskQueue: settings.temporal.taskQueue, workflowId: `repair-gold-${env.tag}`, args: [{ table: 'gold_ohlcv_1h', from: window.windowStart, to: window.windowEnd, reason: 'repair' }] }) as Promise<BackfillTableResult>,
+    );
+    assert.equal(repaired.rowsAdded, 0, 'no window was missing');
+    assert.equal(repaired.restatedWindows, 1, JSON.stringify(repaired));
+    assert.deepEqual(repaired.restated, [new Date(late).toISOString()]);
+    const after = await acts.auditTable(window);
+    assert.equal(after.status, 'ok', after.notes);
+    assert.deepEqual(after.hoursDiffering, []);
   } finally {
+    await client.connection.close();
     await services.close();
   }
 });

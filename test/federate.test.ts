@@ -47,13 +47,16 @@ for (const warehouse of ['file', 's3'] as const) {
         const run = await offload();
         assert.equal(run.status, 'ok');
         // The cycle re-pinned the view it found to its own commit: the view's boundary is the committed one.
-        assert.deepEqual(run.federatedViews?.refreshed, [view], JSON.stringify(run.federatedViews));
+        assert.equal(run.tables[0]!.federatedView, 'refreshed', JSON.stringify(run.tables[0]));
         const [meta] = await ch.json<{ comment: string }>(`SELECT comment FROM system.tables WHERE database = 'default' AND name = {t:String}`, { t: `${table}_all` });
         const committed = await readBoundary(pool, id);
         assert.deepEqual(JSON.parse(meta!.comment).key, committed.key);
         assert.deepEqual((await checkViews(env.settings, services)).map((c) => c.status), ['ok']);
-        // A second cycle with nothing new finds the view current and leaves it.
-        assert.deepEqual((await offload()).federatedViews, { refreshed: [], current: 1 });
+        // A second cycle with nothing new commits nothing and leaves the view alone.
+        const idle = await offload();
+        assert.equal(idle.tables[0]!.commits, 0);
+        assert.equal(idle.tables[0]!.federatedView, undefined);
+        assert.equal(JSON.parse((await ch.json<{ comment: string }>(`SELECT comment FROM system.tables WHERE database = 'default' AND name = {t:String}`, { t: `${table}_all` }))[0]!.comment).metadata, JSON.parse(meta!.comment).metadata);
       });
       await insertTrades(ch, table, { rows: 600, exchange: 'binance', spreadSeconds: 3600 });
       const inserted = await copyAside(ch, table);
@@ -107,7 +110,7 @@ for (const warehouse of ['file', 's3'] as const) {
       await (await createWorker(env.settings, { services })).runUntil(async () => {
         const run = await offload();
         assert.equal(run.tables[0]!.rows, 900);
-        assert.deepEqual(run.federatedViews?.refreshed, [view]);
+        assert.equal(run.tables[0]!.federatedView, 'refreshed');
       });
       // Put the older pair back, as a view whose refresh failed (or a cycle without the refresh) would have it.
       await ch.command(plan!.view.ddl);

@@ -9,7 +9,7 @@ import type { Settings } from '../config/settings';
 import { backfillTable } from './backfill';
 import { dedupeTable } from './dedupe';
 import type { ActivityDeps } from './deps';
-import { refreshFederatedViews } from './federate';
+import { refreshViewAfterCommit } from './federate';
 import { auditTable } from './maintenance/audit';
 import { compactTable } from './maintenance/compact';
 import { expireTable } from './maintenance/expire';
@@ -20,7 +20,7 @@ import { offloadTable } from './offload/offload';
 import { restateWindow } from './restate/repair';
 import { restateTable } from './restate/restate';
 import { measuredStage } from './stage-metrics';
-import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, DedupeTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, RefreshViewsInput, RestateTableInput, RestateWindowInput, RewriteManifestsTableInput, WriteRangeInput } from './types';
+import type { AuditTableInput, BackfillTableInput, CommitRangesInput, CompactTableInput, DedupeTableInput, ExpireTableInput, OffloadTableInput, OrphansTableInput, PlanOffloadInput, PlannedTable, OffloadTableResult, RestateTableInput, RestateWindowInput, RewriteManifestsTableInput, WriteRangeInput } from './types';
 
 export type { ActivityDeps, TestHooks } from './deps';
 
@@ -63,11 +63,15 @@ function permanent<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...
 export function createActivities(deps: ActivityDeps) {
   return {
     planOffload: permanent(async (input: PlanOffloadInput): Promise<PlannedTable[]> => planOffload(deps.settings, input)),
-    offloadTable: permanent((input: OffloadTableInput) => offloadTable(deps, input)),
+    offloadTable: permanent(async (input: OffloadTableInput) => withView(deps, await offloadTable(deps, input))),
     writeRange: permanent((input: WriteRangeInput) => writeRange(deps, input)),
-    commitRanges: permanent((input: CommitRangesInput) => commitRanges(deps, input)),
+    commitRanges: permanent(async (input: CommitRangesInput) => withView(deps, await commitRanges(deps, input))),
     backfillTable: permanent((input: BackfillTableInput) => backfillTable(deps, input)),
-    restateTable: permanent((input: RestateTableInput) => restateTable(deps, input)),
+    restateTable: permanent(async (input: RestateTableInput) => {
+      const r = await restateTable(deps, input);
+      if (r.snapshotId) await refreshViewAfterCommit(deps, r.table);
+      return r;
+    }),
     restateWindow: permanent((input: RestateWindowInput) => restateWindow(deps, input)),
     dedupeTable: permanent((input: DedupeTableInput) => dedupeTable(deps, input)),
     compactTable: permanent(measuredStage('compact', (input: CompactTableInput) => compactTable(deps, input))),
@@ -75,8 +79,14 @@ export function createActivities(deps: ActivityDeps) {
     expireTable: permanent(measuredStage('expire', (input: ExpireTableInput) => expireTable(deps, input))),
     removeOrphans: permanent(measuredStage('orphans', (input: OrphansTableInput) => removeOrphans(deps, input))),
     auditTable: permanent(measuredStage('audit', (input: AuditTableInput) => auditTable(deps, input))),
-    refreshFederatedViews: permanent((input: RefreshViewsInput) => refreshFederatedViews(deps, input)),
   };
+}
+
+/** After a commit (or a retry that found its earlier commit), the table's federated view follows it. */
+async function withView(deps: ActivityDeps, r: OffloadTableResult): Promise<OffloadTableResult> {
+  if (r.commits === 0 && !r.replayed) return r;
+  const view = await refreshViewAfterCommit(deps, r.table);
+  return view ? { ...r, federatedView: view } : r;
 }
 
 export function planOffload(settings: Settings, input: PlanOffloadInput): PlannedTable[] {

@@ -10,11 +10,6 @@ const { planOffload } = proxyActivities<Activities>({
   retry: { maximumAttempts: 5, initialInterval: '1s' },
 });
 
-const { refreshFederatedViews } = proxyActivities<Activities>({
-  summary: 're-pin the federated views (coldtier federate) to this cycle\'s commits',
-  startToCloseTimeout: '5 minutes',
-  retry: { maximumAttempts: 3, initialInterval: '2s' },
-});
 
 /** Each table is its own activity, named in the UI, retried with backoff, heartbeating its progress. */
 function tableActivities(p: PlannedTable, heartbeatTimeoutSeconds: number, maxAttempts: number) {
@@ -97,24 +92,12 @@ export async function offloadWorkflow(input: OffloadWorkflowInput = {}): Promise
   }
   const tables = plan.map((p) => results.get(p.table)!);
   setCurrentDetails(detailsMarkdown(tables));
-  // The federated views that exist follow this cycle's commits (a view stays exact without it, only older).
-  let federatedViews: OffloadWorkflowResult['federatedViews'];
-  const done = tables.filter((t) => t.status !== 'failed' && t.status !== 'skipped').map((t) => t.table);
-  if (patched('federate-refresh') && done.length) {
-    try {
-      federatedViews = await refreshFederatedViews({ tables: done });
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      federatedViews = { refreshed: [], current: 0, error: `${failureMessage(err)}; the views keep their previous pin (still exact); run coldtier federate --apply` };
-    }
-  }
   const failed = tables.filter((t) => t.status === 'failed').length;
   const out: OffloadWorkflowResult = {
     status: failed === 0 ? 'ok' : failed === tables.length ? 'failed' : 'partial',
     tables,
     rows: tables.reduce((a, t) => a + t.rows, 0),
     durationMs: Date.now() - started,
-    ...(federatedViews ? { federatedViews } : {}),
   };
   upsertSearchAttributes([{ key: COLDTIER_STATUS, value: out.status }]);
   if (out.status === 'failed') {

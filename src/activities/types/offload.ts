@@ -70,6 +70,12 @@ export interface OffloadTableResult {
    * words, the table and the key range that is gone for good. The rows above it are still offloaded.
    */
   rowsLost?: string;
+  /**
+   * The table's federated view (`coldtier federate --apply`), re-pinned by this activity right after its commit:
+   * `refreshed`, `current` (already pinned to it), or why the refresh failed (the view keeps its older, still exact
+   * pin). Absent when the table has no view or nothing was committed.
+   */
+  federatedView?: string;
   /** Uncommitted files of a dead earlier attempt that this attempt deleted. */
   cleanedFiles?: number;
   /** Who encoded the Parquet files this attempt wrote (the table registry's `encoder`), and why not ClickHouse if not. */
@@ -104,22 +110,4 @@ export interface OffloadWorkflowResult {
   tables: OffloadTableResult[];
   rows: number;
   durationMs: number;
-  /**
-   * The federated views (`coldtier federate --apply`) re-pinned to this cycle's commits; absent in runs before the
-   * refresh existed. A failed refresh leaves the views as they were (still exact, at their older boundary).
-   */
-  federatedViews?: RefreshViewsResult;
-}
-
-export interface RefreshViewsInput {
-  tables: string[];
-}
-
-export interface RefreshViewsResult {
-  /** Views re-pinned to the pair committed now. */
-  refreshed: string[];
-  /** Views already pinned to it. */
-  current: number;
-  /** Set when the refresh failed after its retries: the message, naming what to check. */
-  error?: string;
 }
