@@ -79,7 +79,7 @@ export const tableConfigSchema = z
      * For rollups (closedWindowSeconds > 0): the registry table whose rows the rollup is computed from, and that
      * table's event-time column. A rollup's window start (its first watermark column) must be
      * toStartOfInterval(timeColumn, closedWindowSeconds) in UTC. Late rows of `table` (new ingestion key, old event
-     * time) for windows already in Iceberg make the next offload cycle restate those windows (docs/reliability.md).
+     * time) for windows already in Iceberg make the next offload cycle restate those windows (README "Restated rollups", docs/operations.md).
      * @default unset (no restatement); the seeds' gold tables: { table: 'silver_trades', timeColumn: 'exchange_timestamp' }
      */
     derivedFrom: z.object({ table: identifier, timeColumn: identifier }).strict().optional(),
