@@ -1,4 +1,5 @@
 import type { Table } from 'apache-arrow';
+import { ConfigError } from '../config/errors';
 import { tableConfig, tableIdent, timeColumn } from '../config/lookup';
 import { withTableLock } from '../db/table-lock';
 import { casCommit, CommitStateUnknownError, currentSchema, loadTable, planScanFiles, prepareReplace, readDataFile, writeDataFiles, type DataFile } from '../iceberg';
@@ -29,7 +30,10 @@ export async function dedupeTable(deps: ActivityDeps, input: DedupeTableInput): 
     if (!table) return { ...result, durationMs: Date.now() - started };
     const schema = currentSchema(table.metadata);
     const time = timeColumn(cfg);
-    const keyCols = [...new Set([...cfg.watermark, ...cfg.sortBy])].filter((c) => schema.fields.some((f) => f.name === c));
+    const keyCols = [...new Set([...cfg.watermark, ...cfg.sortBy])];
+    // A narrower key would take distinct rows for copies: refuse rather than drop what is not duplicated.
+    const absent = keyCols.filter((c) => !schema.fields.some((f) => f.name === c));
+    if (absent.length) throw new ConfigError(`repair of ${cfg.name}: its row key (watermark + sortBy) has ${absent.join(', ')}, which the Iceberg table does not; fix watermark/sortBy in the table registry, or offload the column first`);
     const fromUs = BigInt(w.from.getTime()) * 1000n;
     const toUs = BigInt(w.to.getTime()) * 1000n;
     const files = await planScanFiles(live.io, table.metadata, { filter: { column: time, fromMs: w.from.getTime(), toMs: w.to.getTime() } });
@@ -50,7 +54,7 @@ export async function dedupeTable(deps: ActivityDeps, input: DedupeTableInput): 
           seen.add(k);
           continue;
         }
-        drops.set(f, [...(drops.get(f) ?? []), r]);
+        (drops.get(f) ?? drops.set(f, []).get(f)!).push(r);
         const h = Math.floor(Number(us / 1000n) / HOUR) * HOUR;
         perHour.set(h, (perHour.get(h) ?? 0) + 1);
       }

@@ -1,4 +1,4 @@
-import { refreshViews } from '../clickhouse/federated-views';
+import { refreshView } from '../clickhouse/federated-views';
 import { log, warn } from './context';
 import type { ActivityDeps } from './deps';
 
@@ -11,8 +11,8 @@ import type { ActivityDeps } from './deps';
  */
 export async function refreshViewAfterCommit(deps: ActivityDeps, table: string): Promise<string | undefined> {
   try {
-    const [v] = await refreshViews(deps.settings, { ch: deps.ch, pool: deps.pool }, [table]);
-    if (!v || v.status === 'absent') return undefined;
+    const v = await refreshView(deps.settings, { ch: deps.ch, pool: deps.pool }, table);
+    if (v.status === 'absent') return undefined;
     if (v.status === 'foreign') {
       warn(`view ${v.view} was not created by coldtier federate (no coldtier pin in its comment); left untouched`, { table, view: v.view });
       return undefined;

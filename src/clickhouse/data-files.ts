@@ -28,8 +28,10 @@ export async function namedCollectionExists(ch: ClickHouse, name: string): Promi
 export async function ensureWarehouseAccess(ch: ClickHouse, s: Settings): Promise<IcebergAccess> {
   const access = warehouseAccess(s);
   if (s.warehouse.startsWith('s3://') && s.s3.accessKeyId && s.s3.secretAccessKey) {
-    const exists = await namedCollectionExists(ch, DEFAULT_NAMED_COLLECTION);
-    await ch.command(namedCollectionDdl(DEFAULT_NAMED_COLLECTION, exists, { accessKeyId: s.s3.accessKeyId, secretAccessKey: s.s3.secretAccessKey }));
+    const keys = { accessKeyId: s.s3.accessKeyId, secretAccessKey: s.s3.secretAccessKey };
+    const apply = async () => ch.command(namedCollectionDdl(DEFAULT_NAMED_COLLECTION, await namedCollectionExists(ch, DEFAULT_NAMED_COLLECTION), keys));
+    // Two activities may both find it missing and CREATE it: the one that loses that race ALTERs it on its second try.
+    await apply().catch(apply);
   }
   return access;
 }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { describeSource, qualified, type ClickHouse } from './client';
-import { DEFAULT_NAMED_COLLECTION, namedCollectionExists, warehouseAccess } from './data-files';
+import { DEFAULT_NAMED_COLLECTION, ensureWarehouseAccess, namedCollectionExists, warehouseAccess } from './data-files';
 import { keyTuple, watermarkKey, type WatermarkKey } from './range';
 import {
   addFingerprints,
@@ -97,49 +97,38 @@ export async function applyViews(s: Settings, svc: Services, o: FederateOptions 
   return plans;
 }
 
-export interface RefreshedView {
-  table: string;
-  view: string;
-  /**
-   * `refreshed`: re-pinned to the pair committed now; `current`: already pinned to it; `absent`: no view to refresh;
-   * `foreign`: a view of that name that coldtier did not create (no coldtier pin in its comment), left untouched.
-   */
-  status: 'refreshed' | 'current' | 'absent' | 'foreign';
+/** The comment of the table's view `<table>_all` (where coldtier keeps its pin), or null when there is no such view. */
+async function viewComment(s: Settings, ch: ClickHouse, table: string): Promise<string | null> {
+  const [meta] = await ch.json<{ comment: string }>('SELECT comment FROM system.tables WHERE database = {db:String} AND name = {t:String}', {
+    db: qualified(ch, tableConfig(s, table).source).database,
+    t: `${table}_all`,
+  });
+  return meta ? meta.comment : null;
 }
 
 /**
- * Re-pins the views that exist (created once by `coldtier federate --apply`) to the pair committed now; tables without
- * a view are left alone, so federation stays opt-in. The offload workflow calls it after each cycle, so the hot side
- * of a view scans only the rows of one cycle and its pinned files stay current.
+ * `refreshed`: re-pinned to the pair committed now; `current`: already pinned to it; `absent`: no view to refresh;
+ * `foreign`: a view of that name that coldtier did not create (no coldtier pin in its comment), left untouched.
  */
-export async function refreshViews(s: Settings, svc: Services, tables: string[]): Promise<RefreshedView[]> {
-  // One look at system.tables first: without views (federation unused) nothing else is read.
-  const comments = new Map<string, string>();
-  for (const t of tables) {
-    const { database } = qualified(svc.ch, tableConfig(s, t).source);
-    const [meta] = await svc.ch.json<{ comment: string }>('SELECT comment FROM system.tables WHERE database = {db:String} AND name = {t:String}', { db: database, t: `${t}_all` });
-    if (meta) comments.set(t, meta.comment);
-  }
-  const out: RefreshedView[] = tables.filter((t) => !comments.has(t)).map((t) => ({ table: t, view: viewName(qualified(svc.ch, tableConfig(s, t).source).database, t), status: 'absent' }));
-  const ours = [...comments].filter(([, c]) => parsePin(c) !== null).map(([t]) => t);
-  for (const [t, c] of comments) if (!parsePin(c)) out.push({ table: t, view: viewName(qualified(svc.ch, tableConfig(s, t).source).database, t), status: 'foreign' });
-  if (!ours.length) return out;
-  let collectionChecked = false;
-  for (const p of await planViews(s, svc, { tables: ours })) {
-    if (JSON.stringify(parsePin(comments.get(p.table)!)) === JSON.stringify(p.view.pin)) {
-      out.push({ table: p.table, view: p.view.name, status: 'current' });
-      continue;
-    }
-    if (!collectionChecked) {
-      // Rotated keys reach the named collection before a view names it again.
-      const coll = collectionStatement(s, {}, await namedCollectionExists(svc.ch, DEFAULT_NAMED_COLLECTION));
-      if (coll) await svc.ch.command(coll.sql);
-      collectionChecked = true;
-    }
-    await svc.ch.command(p.view.ddl);
-    out.push({ table: p.table, view: p.view.name, status: 'refreshed' });
-  }
-  return out;
+export type RefreshStatus = 'refreshed' | 'current' | 'absent' | 'foreign';
+
+/**
+ * Re-pins the table's view, if `coldtier federate --apply` created one, to the pair committed now; a table without a
+ * view is left alone (one look at system.tables), so federation stays opt-in. Called after each commit, so the hot
+ * side of a view scans only the rows since that commit and its pinned files stay current.
+ */
+export async function refreshView(s: Settings, svc: Services, table: string): Promise<{ view: string; status: RefreshStatus }> {
+  const comment = await viewComment(s, svc.ch, table);
+  const view = viewName(qualified(svc.ch, tableConfig(s, table).source).database, table);
+  if (comment === null) return { view, status: 'absent' };
+  const pin = parsePin(comment);
+  if (!pin) return { view, status: 'foreign' };
+  const [plan] = await planViews(s, svc, { tables: [table] });
+  if (JSON.stringify(pin) === JSON.stringify(plan!.view.pin)) return { view, status: 'current' };
+  // Rotated keys reach the named collection before the view names it again.
+  await ensureWarehouseAccess(svc.ch, s);
+  await svc.ch.command(plan!.view.ddl);
+  return { view, status: 'refreshed' };
 }
 
 export interface CheckResult {
@@ -166,16 +155,13 @@ export async function checkViews(s: Settings, svc: Services, o: FederateOptions 
     for (let attempt = 1; ; attempt++) {
       const [p] = await planViews(s, svc, { ...o, tables: [name] });
       const plan = p!;
-      const [meta] = await svc.ch.json<{ comment: string }>('SELECT comment FROM system.tables WHERE database = {db:String} AND name = {t:String}', {
-        db: qualified(svc.ch, tableConfig(s, name).source).database,
-        t: `${name}_all`,
-      });
+      const comment = await viewComment(s, svc.ch, name);
       const pin = plan.view.pin;
       const hotWhere = pin.key ? `${keyTuple(plan.key)} > ${literalTuple(plan.key, pin.key)}` : '1';
       const hot = await fp(svc.ch, fingerprintQuery(plan.hot, plan.columns, hotWhere));
       const cold = plan.iceberg ? await fp(svc.ch, fingerprintQuery(plan.iceberg, plan.columns)) : { n: '0', hash: '0' };
       const expected = addFingerprints(hot, cold);
-      if (!meta) {
+      if (comment === null) {
         out.push({ table: name, view: plan.view.name, status: 'missing', actual: null, expected, detail: `view ${plan.view.name} does not exist; run coldtier federate --apply` });
         break;
       }
@@ -190,7 +176,7 @@ export async function checkViews(s: Settings, svc: Services, o: FederateOptions 
       const moved = JSON.stringify(again!.view.pin) !== JSON.stringify(pin);
       if (moved && attempt < 5) continue;
       const same = actual !== null && actual.n === expected.n && actual.hash === expected.hash;
-      const viewPin = parsePin(meta.comment);
+      const viewPin = parsePin(comment);
       const pinText = viewPin?.key ? `view pinned at (${viewPin.key.join(', ')}) ${viewPin.metadata}` : 'view holds the hot table only';
       const detail = same
         ? `${actual!.n} rows; ${pinText}`

@@ -81,7 +81,9 @@ export async function lostRowsOf(deps: ActivityDeps, cfg: TableConfig, columns: 
   const key = watermarkKey(cfg, columns);
   const now = await lostRows(deps.ch, cfg, key, await maxKey(deps.ch, key, wm.values, wm.committedTo));
   // Gaps an offload found (and recorded) since the window began: by now the watermark may be past them.
-  const recorded = (await rowsLostSince(deps.pool, id, since)).map((r) => `${r.message} (found by the offload at ${r.detectedAt.toISOString()})`);
-  const all = [...(now ? [now.message] : []), ...recorded.filter((m) => !now || !m.startsWith(now.message))];
+  const recorded = (await rowsLostSince(deps.pool, id, since))
+    .filter((r) => !now || JSON.stringify(r.from) !== JSON.stringify(now.from))
+    .map((r) => `${r.message} (found by the offload at ${r.detectedAt.toISOString()})`);
+  const all = [...(now ? [now.message] : []), ...recorded];
   return all.length ? all.join('; ') : null;
 }

@@ -73,10 +73,13 @@ export async function auditTable(deps: ActivityDeps, input: AuditTableInput): Pr
     result.deltaPct = counts.deltaPct;
     result.status = issues.has('duplicate') ? 'duplicate_data' : counts.status === 'missing_data' ? 'missing_data' : issues.has('mismatch') ? 'mismatch' : counts.status;
     const repair = `coldtier repair --table ${cfg.name} --window ${result.windowStart}/${result.windowEnd}`;
-    const lost = table && !ttlRead.note ? await lostRowsOf(deps, cfg, columns, w.from) : null;
+    // A failed look for lost rows is a note, not a lost verdict: the hour comparison above stands.
+    const { lost, lostNote } = table && !ttlRead.note
+      ? await lostRowsOf(deps, cfg, columns, w.from).then((text) => ({ lost: text, lostNote: '' }), (err: Error) => ({ lost: null, lostNote: `could not check for rows lost to the TTL: ${err.message}` }))
+      : { lost: null, lostNote: '' };
     if (lost && (result.status === 'ok' || result.status === 'warning')) result.status = 'missing_data';
     result.notes = [
-      lost ?? '',
+      lost ?? lostNote,
       ttlRead.note,
       issues.has('duplicate') ? `hours where Iceberg holds a row twice (rows/distinct keys, Iceberg vs ClickHouse): ${issues.get('duplicate')!.join(', ')}` : '',
       issues.has('missing') ? `hours with fewer rows in Iceberg: ${issues.get('missing')!.join(', ')}` : '',

@@ -32,7 +32,7 @@ export interface FingerprintSpec {
 }
 
 /** A column's value for the hash; a NULL hashes apart from its type's default. */
-const hashed = (c: ColumnInfo) => (/Nullable\(/.test(c.type) ? `isNull(${quote(c.name)}), assumeNotNull(${quote(c.name)})` : quote(c.name));
+export const hashed = (c: ColumnInfo) => (/Nullable\(/.test(c.type) ? `isNull(${quote(c.name)}), assumeNotNull(${quote(c.name)})` : quote(c.name));
 
 /**
  * Distinct keys are counted only when asked (`withKeys`): the audit first compares rows and fingerprints, and counts

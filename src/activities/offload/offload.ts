@@ -8,7 +8,7 @@ import { readWatermark, type TableIdent } from '../../db/watermarks';
 import { currentSnapshot } from '../../iceberg';
 import { metrics } from '../../metrics/registry';
 import { commitAppend } from '../commit';
-import { activityIdentity, log } from '../context';
+import { activityIdentity, log, warn } from '../context';
 import { cycleProgress } from './progress';
 import { recordRowsLost } from '../../db/rows-lost';
 import { lostRows } from '../ttl-guard';
@@ -87,7 +87,7 @@ async function offloadLocked(deps: ActivityDeps, live: Attempt, cfg: TableConfig
     result.rowsLost = lost.message;
     log('rows lost to the ClickHouse TTL', { table: cfg.name, rowsLost: lost.message });
     // Kept in Postgres, so the audit still reports the loss after later offloads moved the watermark past the gap.
-    await recordRowsLost(pool, id, lost).catch((err: Error) => log('could not record the lost rows in coldtier_rows_lost', { table: cfg.name, reason: err.message }));
+    await recordRowsLost(pool, id, lost).catch((err: Error) => warn('could not record the lost rows in coldtier_rows_lost (the result still reports them; check DATABASE_URL and the Postgres server)', { table: cfg.name, reason: err.message }));
   }
   const cycleTo: Bound | null = mine.length
     ? (JSON.parse(mine[0]!.summary![SUMMARY.cycleTo]!) as Bound)
@@ -124,7 +124,11 @@ async function offloadLocked(deps: ActivityDeps, live: Attempt, cfg: TableConfig
       log('offload encoder', { table: cfg.name, encoder, ...(reason ? { reason } : {}) });
     }
     if (rows === 0) {
-      // Only possible if rows vanished (TTL) between the bound and the read; nothing to commit, move on.
+      // Only possible if rows vanished (TTL) between the bound and the read: say so and keep it, then move on.
+      const lost = { from: lo ?? [], to: hi.values, message: `rows lost in ${cfg.name}: the rows of ${cfg.source} with (${key.columns.join(', ')}) above (${(lo ?? []).join(', ')}) up to (${hi.values.join(', ')}) were there when the batch was bounded but gone when it was read (ClickHouse's TTL?); they cannot be offloaded or repaired from ClickHouse` };
+      result.rowsLost = [result.rowsLost, lost.message].filter(Boolean).join('; ');
+      warn(lost.message, { table: cfg.name });
+      await recordRowsLost(pool, id, lost).catch((err: Error) => warn('could not record the lost rows in coldtier_rows_lost (the result still reports them; check DATABASE_URL and the Postgres server)', { table: cfg.name, reason: err.message }));
       lo = hi.values;
       continue;
     }

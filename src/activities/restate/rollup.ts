@@ -1,7 +1,8 @@
 // Restating rollup windows: recompute chosen windows of a rollup (a gold table) from its ClickHouse source and replace
 // them in Iceberg in one commit, copy-on-write of the data files that hold them.
 import { describeSource, qualified, quote, type ColumnInfo } from '../../clickhouse/client';
-import { dataFilesFunction, ensureWarehouseAccess } from '../../clickhouse/data-files';
+import { hashed } from '../maintenance/fingerprint';
+import { DATA_FILES_SETTINGS, dataFilesFunction, ensureWarehouseAccess } from '../../clickhouse/data-files';
 import type { IcebergAccess } from '../../clickhouse/federation';
 import { batchOrderBy, keyParams, keyTuple, paramTuple, watermarkKey } from '../../clickhouse/range';
 import { ConfigError } from '../../config/errors';
@@ -56,14 +57,11 @@ export function derivedFromConfig(settings: Settings, cfg: TableConfig): { cfg: 
 
 const accessOf = new WeakMap<Attempt, Promise<IcebergAccess>>();
 
-/**
- * How this attempt's ClickHouse reads the warehouse, set up once per attempt. Rollups restated in parallel may both
- * find the named collection missing and create it; the one that loses that race finds it on its second try.
- */
+/** How this attempt's ClickHouse reads the warehouse, set up once per attempt. */
 function warehouse(deps: ActivityDeps, live: Attempt): Promise<IcebergAccess> {
   let p = accessOf.get(live);
   if (!p) {
-    p = ensureWarehouseAccess(live.ch, deps.settings).catch(() => ensureWarehouseAccess(live.ch, deps.settings));
+    p = ensureWarehouseAccess(live.ch, deps.settings);
     accessOf.set(live, p);
   }
   return p;
@@ -128,9 +126,9 @@ type Where = { sql: string; params: Record<string, unknown> };
  * rows matching `where` (a filter on the window column, bound parameters) are compared.
  */
 export async function differingWindows(deps: ActivityDeps, live: Attempt, r: Rollup, files: DataFile[], where: Where): Promise<{ compared: number; differing: bigint[] }> {
-  const hash = `sum(cityHash64(${r.columns.map((c) => `toString(${quote(c.name)})`).join(', ')}))`;
+  const hash = `sum(cityHash64(${r.columns.map(hashed).join(', ')}))`;
   const fingerprint = (from: string) => live.ch.json<{ ws: string; n: string; h: string }>(
-    `SELECT toString(${windowMicros(r)}) AS ws, toString(count()) AS n, toString(${hash}) AS h FROM ${from} WHERE ${where.sql} GROUP BY ws`,
+    `SELECT toString(${windowMicros(r)}) AS ws, toString(count()) AS n, toString(${hash}) AS h FROM ${from} WHERE ${where.sql} GROUP BY ws SETTINGS ${DATA_FILES_SETTINGS}`,
     where.params,
   );
   const source = new Map((await fingerprint(r.src)).map((x) => [x.ws, `${x.n}/${x.h}`]));
@@ -164,7 +162,7 @@ export async function completeInSource(deps: ActivityDeps, live: Attempt, r: Rol
   const set = windowSet(r, windows, 'windows');
   const params = { width: r.widthSeconds, ...set.params, ...keyParams('k', committed) };
   const counts = async (src: string, extra: string) => new Map((await live.ch.json<{ ws: string; n: string }>(
-    `SELECT toString(${window}) AS ws, toString(count()) AS n FROM ${src} WHERE ${window} IN ${set.sql}${extra} GROUP BY ws`, params,
+    `SELECT toString(${window}) AS ws, toString(count()) AS n FROM ${src} WHERE ${window} IN ${set.sql}${extra} GROUP BY ws SETTINGS ${DATA_FILES_SETTINGS}`, params,
   )).map((x) => [x.ws, BigInt(x.n)]));
   const inSource = await counts(qualified(live.ch, from.cfg.source).sql, ` AND ${keyTuple(key)} <= ${paramTuple(key, 'k')}`);
   const lastMs = Number(windows[windows.length - 1]! / 1000n) + r.widthSeconds * 1000;
@@ -205,7 +203,7 @@ export async function rewriteWindows(deps: ActivityDeps, live: Attempt, guard: L
     const access = await warehouse(deps, live);
     parts.push(`SELECT ${cols} FROM ${dataFilesFunction(removed.map((f) => f.file_path), access, structureOf(r))} WHERE NOT (${inSet})`);
   }
-  const rows = await live.ch.arrow(`SELECT ${select.join(', ')} FROM (${parts.join(' UNION ALL ')})${batchOrderBy(r.cfg)}`, params);
+  const rows = await live.ch.arrow(`SELECT ${select.join(', ')} FROM (${parts.join(' UNION ALL ')})${batchOrderBy(r.cfg)} SETTINGS ${DATA_FILES_SETTINGS}`, params);
   live.throwIfStopped();
   const added = rows.numRows ? await writeDataFiles(live.io, table.metadata, rows) : [];
   if (!added.length && !removed.length) return null;
