@@ -59,6 +59,9 @@ export async function runAttempt<T>(deps: { ch: ClickHouse; io: FileIO }, guard:
       },
     });
   } catch (err) {
+    // A step may fail first because the attempt was stopped (e.g. a query's connection dropped while the process was
+    // frozen, before the periodic lock check noticed the takeover): ask the lock before blaming the step.
+    if (!signal.aborted) await guard?.checkNow();
     if (!signal.aborted) throw err;
     // Whatever the step in flight failed with, the cause is the stop: report that (a CancelledFailure tells Temporal
     // the attempt honoured its cancellation; a lost lock is retryable).

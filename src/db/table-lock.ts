@@ -17,6 +17,8 @@ export interface LockGuard {
   assertHeld(): void;
   /** Inside the commit transaction: throws unless this attempt still owns the table (see checkFence). */
   checkFence(tx: pg.ClientBase): Promise<void>;
+  /** Asks the lock session now (not at the next periodic check) whether it still holds the lock; aborts `signal` if not. */
+  checkNow(): Promise<void>;
 }
 
 export interface TableLockOptions {
@@ -95,6 +97,11 @@ export async function withTableLock<T>(databaseUrl: string, id: TableIdent, fn: 
       checkFence: async (tx) => {
         if (controller.signal.aborted) throw controller.signal.reason;
         await checkFence(tx, fence, epoch, key);
+      },
+      checkNow: async () => {
+        if (controller.signal.aborted) return;
+        const lost = await checkLive(client, fence, key, pid, epoch, table);
+        if (lost) lose(lost);
       },
     });
   } finally {
