@@ -1,6 +1,6 @@
 import { qualified, type ClickHouse } from '../clickhouse/client';
 import { maxKey, type WatermarkKey } from '../clickhouse/range';
-import { sourceTtl, ttlState, ttlUnitSql } from '../clickhouse/ttl';
+import { oldestKey, sourceTtl, ttlUnitSql } from '../clickhouse/ttl';
 import type { TableConfig } from '../config/tables';
 
 /**
@@ -34,14 +34,14 @@ export async function lostRows(ch: ClickHouse, cfg: TableConfig, key: WatermarkK
   );
   if (!row?.due) return null;
   // ... and nothing at or below the watermark may be left in the source (its oldest row is above it).
-  const state = await ttlState(ch, q.sql, key, lo, ttl);
-  if (!state.oldest) return null;
-  if ((await maxKey(ch, key, state.oldest.key, lo)) !== state.oldest.key || state.oldest.key.every((v, i) => v === lo[i])) return null;
+  const oldest = await oldestKey(ch, q.sql, key);
+  if (!oldest) return null;
+  if ((await maxKey(ch, key, oldest, lo)) !== oldest || oldest.every((v, i) => v === lo[i])) return null;
   const cols = key.columns.join(', ');
   const message = `rows lost in ${cfg.name}: ClickHouse's TTL on ${cfg.source} (${ttl.text}) deleted rows that were never offloaded. ` +
-    `The watermark is (${cols}) = (${lo.join(', ')}) and the oldest row left in ${cfg.source} is (${state.oldest.key.join(', ')}); ` +
+    `The watermark is (${cols}) = (${lo.join(', ')}) and the oldest row left in ${cfg.source} is (${oldest.join(', ')}); ` +
     `any rows with (${cols}) between those keys are gone from ClickHouse for good and cannot be offloaded or repaired from it ` +
     '(restore them from the upstream feed if they matter; `coldtier status` shows the TTL headroom, watch it)';
-  return { message, from: lo, to: state.oldest.key };
+  return { message, from: lo, to: oldest };
 }
 

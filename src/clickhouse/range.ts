@@ -113,19 +113,19 @@ export function batchOrderBy(cfg: TableConfig): string {
 }
 
 /**
- * Rows newer than lo (all rows when lo is null), the newest first-column time and the oldest first-column time among
- * those rows, in ms (null when there are none): the pending rows and their age, for `status` and the lag metric.
+ * Rows newer than lo (all rows when lo is null) and the oldest first-column time among them, in ms (null when there
+ * are none): the pending rows and their age, for `status` and the lag metric. Only the rows above lo are read (the
+ * primary index finds them when the source is ordered by the watermark key), so a scrape costs what is pending, not
+ * the whole hot tier.
  */
-export async function pendingRows(ch: ClickHouse, table: string, k: WatermarkKey, lo: string[] | null): Promise<{ pending: number; newestMs: number | null; oldestPendingMs: number | null }> {
+export async function pendingRows(ch: ClickHouse, table: string, k: WatermarkKey, lo: string[] | null): Promise<{ pending: number; oldestPendingMs: number | null }> {
   const first = quote(k.columns[0]!);
-  const where = lo ? aboveLo(k) : '1';
-  const ms = (e: string) => `toString(toUnixTimestamp64Milli(toDateTime64(${e}, 3)))`;
-  const [row] = await ch.json<{ pending: string; newest: string; oldest: string; n: string }>(
-    `SELECT toString(countIf(${where})) AS pending, toString(count()) AS n, ${ms(`max(${first})`)} AS newest, ${ms(`minIf(${first}, ${where})`)} AS oldest FROM ${table}`,
+  const [row] = await ch.json<{ pending: string; oldest: string }>(
+    `SELECT toString(count()) AS pending, toString(toUnixTimestamp64Milli(toDateTime64(min(${first}), 3))) AS oldest FROM ${table} WHERE ${lo ? aboveLo(k) : '1'}`,
     lo ? keyParams('lo', lo) : {},
   );
   const pending = Number(row?.pending ?? 0);
-  return { pending, newestMs: row && Number(row.n) > 0 ? Number(row.newest) : null, oldestPendingMs: pending > 0 ? Number(row!.oldest) : null };
+  return { pending, oldestPendingMs: pending > 0 ? Number(row!.oldest) : null };
 }
 
 /** The larger of two keys, compared by ClickHouse with the columns' own types (exactly as the range queries do). */

@@ -57,28 +57,27 @@ export interface TtlState {
    * its next merge); null when nothing is pending.
    */
   headroomSeconds: number | null;
-  /** The oldest row still in the source: its key (watermark columns) and when the TTL deletes it (ms). */
-  oldest: { key: string[]; expiresMs: number } | null;
 }
 
-/** Where the TTL stands against the rows above `lo` (the same "pending" as src/cli/lag.ts: above everything committed). */
+/**
+ * Where the TTL stands against the rows above `lo` (the same "pending" as src/cli/lag.ts: above everything committed).
+ * Reads only the pending rows (the primary index finds them when the source is ordered by the watermark key), so the
+ * metric scrape and `coldtier status` do not scan the hot tier.
+ */
 export async function ttlState(ch: ClickHouse, src: string, k: WatermarkKey, lo: string[] | null, ttl: SourceTtl): Promise<TtlState> {
-  const pending = lo ? aboveLo(k) : '1';
-  const expires = (e: string) => `toUnixTimestamp64Milli(toDateTime64(date_add(${UNITS[ttl.unit]}, {ttl_n:UInt32}, toDateTime64(${e}, 6)), 3))`;
-  const keys = k.columns.map((c, i) => `toString(argMin(${quote(c)}, ${keyOrder(k)})) AS k${i}`).join(', ');
-  const [row] = await ch.json<Record<string, string>>(
-    `SELECT toString(countIf(${pending})) AS pending, toString(count()) AS n,
-       toString(${expires(`minIf(${quote(ttl.column)}, ${pending})`)} - toUnixTimestamp64Milli(now64(3))) AS headroom_ms,
-       toString(${expires(`min(${quote(ttl.column)})`)}) AS oldest_expires, ${keys}
-     FROM ${src}`,
+  const expires = `toUnixTimestamp64Milli(toDateTime64(date_add(${UNITS[ttl.unit]}, {ttl_n:UInt32}, toDateTime64(min(${quote(ttl.column)}), 6)), 3))`;
+  const [row] = await ch.json<{ pending: string; headroom_ms: string }>(
+    `SELECT toString(count()) AS pending, toString(${expires} - toUnixTimestamp64Milli(now64(3))) AS headroom_ms FROM ${src} WHERE ${lo ? aboveLo(k) : '1'}`,
     { ttl_n: ttl.amount, ...(lo ? keyParams('lo', lo) : {}) },
   );
-  const n = Number(row?.n ?? 0);
-  return {
-    headroomSeconds: Number(row?.pending ?? 0) > 0 ? Math.floor(Number(row!.headroom_ms) / 1000) : null,
-    oldest: n > 0 ? { key: k.columns.map((_, i) => row![`k${i}`]!), expiresMs: Number(row!.oldest_expires) } : null,
-  };
+  return { headroomSeconds: Number(row?.pending ?? 0) > 0 ? Math.floor(Number(row!.headroom_ms) / 1000) : null };
 }
 
-/** The key tuple as an argMin ordering expression. */
-const keyOrder = (k: WatermarkKey) => (k.columns.length === 1 ? quote(k.columns[0]!) : `tuple(${k.columns.map(quote).join(', ')})`);
+/**
+ * The key of the oldest row still in the source (null: it is empty). In key order with LIMIT 1, so a source ordered
+ * by the watermark key answers from its first granule instead of a scan.
+ */
+export async function oldestKey(ch: ClickHouse, src: string, k: WatermarkKey): Promise<string[] | null> {
+  const [row] = await ch.json<Record<string, string>>(`SELECT ${k.columns.map((c, i) => `toString(${quote(c)}) AS k${i}`).join(', ')} FROM ${src} ORDER BY ${k.columns.map(quote).join(', ')} LIMIT 1`);
+  return row ? k.columns.map((_, i) => row[`k${i}`]!) : null;
+}
