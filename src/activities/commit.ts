@@ -31,6 +31,22 @@ export function fenced(guard: LockGuard): (tx: CommitTransaction) => Promise<voi
   return (tx) => guard.checkFence(tx.db);
 }
 
+/** Deletes data files an attempt wrote (best effort: a file left behind is the orphan sweep's). */
+export const deleteFiles = (io: FileIO, files: readonly DataFile[]): Promise<unknown> => Promise.all(files.map((f) => io.delete(f.file_path).catch(() => undefined)));
+
+/**
+ * Runs `work`, which writes the data files in `written` and commits them; when it fails, deletes those files, except
+ * after a COMMIT whose outcome is unknown (then they may be the table's now; the orphan sweep has the rest).
+ */
+export async function deleteOnFailure<T>(io: FileIO, written: readonly DataFile[], work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!(err instanceof CommitStateUnknownError)) await deleteFiles(io, written);
+    throw err;
+  }
+}
+
 /**
  * Commits an append and advances the watermark in ONE Postgres transaction: the catalog swap and the watermark
  * update succeed or fail together, so the cold tier never holds rows the watermark does not cover and never misses
@@ -40,13 +56,10 @@ export function fenced(guard: LockGuard): (tx: CommitTransaction) => Promise<voi
  */
 export async function commitAppend(pool: pg.Pool, io: FileIO, table: LoadedTable, req: AppendRequest): Promise<Committed> {
   const wm = req.watermark;
-  const discard = async () => {
-    if (req.ownsFiles ?? true) await Promise.all(req.files.map((f) => io.delete(f.file_path).catch(() => undefined)));
-  };
-  let done: Committed | null;
-  try {
+  const owned = (req.ownsFiles ?? true) ? req.files : [];
+  const done = await deleteOnFailure(io, owned, () => {
     req.guard?.assertHeld();
-    done = await casCommit(pool, io, req.id, table, {
+    return casCommit(pool, io, req.id, table, {
       prepare: (base) => prepareAppend(io, base, req.files, { summary: req.summary, ...(req.schema ? { schema: req.schema } : {}) }),
       beforeSwap: async (tx) => {
         // The fence first: an attempt that no longer owns the table must not even compare the watermark.
@@ -56,12 +69,9 @@ export async function commitAppend(pool: pg.Pool, io: FileIO, table: LoadedTable
         return advanceWatermark(tx.db, req.id, wm.from, next);
       },
     });
-  } catch (err) {
-    if (!(err instanceof CommitStateUnknownError)) await discard();
-    throw err;
-  }
+  });
   if (!done) {
-    await discard();
+    await deleteFiles(io, owned);
     throw new WatermarkMovedError(`${req.id.namespace}.${req.id.table}`);
   }
   return done;

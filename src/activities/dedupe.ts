@@ -2,8 +2,8 @@ import type { Table } from 'apache-arrow';
 import { ConfigError } from '../config/errors';
 import { tableConfig, tableIdent, timeColumn } from '../config/lookup';
 import { withTableLock } from '../db/table-lock';
-import { casCommit, CommitStateUnknownError, currentSchema, loadTable, planScanFiles, prepareReplace, readDataFile, writeDataFiles, type DataFile } from '../iceberg';
-import { fenced } from './commit';
+import { casCommit, currentSchema, loadTable, planScanFiles, prepareReplace, readDataFile, writeDataFiles, type DataFile } from '../iceberg';
+import { deleteOnFailure, fenced } from './commit';
 import { activityIdentity } from './context';
 import type { ActivityDeps } from './deps';
 import { runAttempt } from './liveness';
@@ -62,7 +62,7 @@ export async function dedupeTable(deps: ActivityDeps, input: DedupeTableInput): 
     if (!drops.size) return { ...result, durationMs: Date.now() - started };
     // Pass 2: each affected file rewritten without its copies (a file of copies only is just removed).
     const added: DataFile[] = [];
-    try {
+    await deleteOnFailure(deps.io, added, async () => {
       for (const [f, rows] of drops) {
         live.throwIfStopped();
         const kept = without(await readDataFile(live.io, f.file_path, schema.fields), rows);
@@ -77,10 +77,7 @@ export async function dedupeTable(deps: ActivityDeps, input: DedupeTableInput): 
         beforeSwap: fenced(guard),
       });
       result.snapshotId = done!.prepared.snapshotId.toString();
-    } catch (err) {
-      if (!(err instanceof CommitStateUnknownError)) await Promise.all(added.map((x) => deps.io.delete(x.file_path).catch(() => undefined)));
-      throw err;
-    }
+    });
     result.rowsRemoved = [...drops.values()].reduce((a, r) => a + r.length, 0);
     result.filesRewritten = drops.size;
     result.filesAdded = added.length;

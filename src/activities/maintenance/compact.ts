@@ -1,8 +1,8 @@
 import { ensureWarehouseAccess } from '../../clickhouse/data-files';
 import { compactionUnsupported } from '../../clickhouse/compact-export';
 import { withTableLock } from '../../db/table-lock';
-import { casCommit, CommitStateUnknownError, executeRewrite, planRewrite, prepareReplace } from '../../iceberg';
-import { fenced } from '../commit';
+import { casCommit, executeRewrite, planRewrite, prepareReplace } from '../../iceberg';
+import { deleteOnFailure, fenced } from '../commit';
 import { activityIdentity, log } from '../context';
 import { runAttempt } from '../liveness';
 import type { ActivityDeps } from '../deps';
@@ -48,7 +48,7 @@ export async function compactTable(deps: ActivityDeps, input: CompactTableInput)
     const rewrite = unsupported
       ? await executeRewrite(live.io, table.metadata, plan, { onGroupWritten })
       : await rewriteWithClickHouse(live.ch, live.io, table.metadata, plan, { table: input.table, access: await ensureWarehouseAccess(live.ch, deps.settings), concurrency: cfg.writeConcurrency, onGroupWritten });
-    try {
+    await deleteOnFailure(deps.io, rewrite.added, async () => {
       await deps.hooks?.beforeCompactCommit?.(input.table);
       await deps.hooks?.faultPoint?.('compact-before-commit', input.table);
       const done = await casCommit(deps.pool, deps.io, id, table, {
@@ -57,11 +57,7 @@ export async function compactTable(deps: ActivityDeps, input: CompactTableInput)
       });
       const after = totals(done!.table);
       Object.assign(result, { status: 'compacted', filesAfter: after.files, bytesAfter: after.bytes, filesAdded: rewrite.added.length, snapshotId: done!.prepared.snapshotId.toString() });
-    } catch (err) {
-      // Not after a COMMIT of unknown outcome: the rewritten files may be the table's now (the orphan sweep has the rest).
-      if (!(err instanceof CommitStateUnknownError)) await Promise.all(rewrite.added.map((f) => deps.io.delete(f.file_path).catch(() => undefined)));
-      throw err;
-    }
+    });
     return { ...result, durationMs: Date.now() - started };
   }), 'maintenance');
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClickHouse } from '../../clickhouse/client';
 import { exportPartition, partitionColumns, partitionGroups, partitionValue, valueExprs, type ClickHouseBatch } from '../../clickhouse/parquet-export';
 import { boundedMap } from '../bounded';
+import { deleteFiles } from '../commit';
 import { dataFileName, DataSchemaMismatchError, joinUri, partitionDir, tableBytesPerRow, tableProperty, writeAdoptedFile, type DataFile, type FileIO, type TableMetadata } from '../../iceberg';
 
 /** Files of a batch encoded (by ClickHouse) and adopted/uploaded (by the worker) at once (registry: writeConcurrency). */
@@ -35,7 +36,7 @@ export async function writeWithClickHouse(ch: ClickHouse, io: FileIO, meta: Tabl
     return Array.from({ length: nFiles }, (_, k) => ({ group, nFiles, split: nFiles > 1 ? { limit: perFile, offset: k * perFile } : undefined }));
   });
   const written: DataFile[] = [];
-  const discard = () => Promise.all(written.map((f) => io.delete(f.file_path).catch(() => undefined)));
+  const discard = () => deleteFiles(io, written);
   let files: DataFile[];
   try {
     // With concurrency > 1, ClickHouse sorts and encodes one file while it encodes another or the worker adopts and

@@ -11,10 +11,10 @@ import type { Settings } from '../../config/settings';
 import type { TableConfig } from '../../config/tables';
 import type { TableIdent } from '../../db/watermarks';
 import {
-  casCommit, CommitStateUnknownError, currentSchema, currentSnapshot, fromBinary, loadTable, planScanFiles, prepareAppend, prepareReplace,
+  casCommit, currentSchema, currentSnapshot, fromBinary, loadTable, planScanFiles, prepareAppend, prepareReplace,
   writeDataFiles, type Committed, type CommitTransaction, type DataFile, type LoadedTable, type PrimitiveType,
 } from '../../iceberg';
-import { fenced } from '../commit';
+import { deleteFiles, deleteOnFailure, fenced } from '../commit';
 import type { ActivityDeps } from '../deps';
 import { BadRequestError } from '../errors';
 import type { Attempt } from '../liveness';
@@ -208,9 +208,9 @@ export async function rewriteWindows(deps: ActivityDeps, live: Attempt, guard: L
   const added = rows.numRows ? await writeDataFiles(live.io, table.metadata, rows) : [];
   if (!added.length && !removed.length) return null;
   const startingSnapshotId = currentSnapshot(table.metadata)?.['snapshot-id'] ?? null;
-  try {
+  return deleteOnFailure(deps.io, added, async () => {
     guard.assertHeld();
-    return await casCommit(deps.pool, deps.io, r.id, table, {
+    const done = await casCommit(deps.pool, deps.io, r.id, table, {
       prepare: (base) => (removed.length
         ? prepareReplace(deps.io, base, { added, removed, startingSnapshotId }, { operation: added.length ? 'overwrite' : 'delete', summary: o.summary })
         : prepareAppend(deps.io, base, added, { summary: o.summary })),
@@ -218,15 +218,9 @@ export async function rewriteWindows(deps: ActivityDeps, live: Attempt, guard: L
         await fenced(guard)(tx);
         return o.beforeSwap ? o.beforeSwap(tx) : true;
       },
-    }).then(async (done) => {
-      if (!done) await discard(deps, added);
-      return done;
     });
-  } catch (err) {
-    // After a COMMIT of unknown outcome the files may be the table's now (the orphan sweep has the rest).
-    if (!(err instanceof CommitStateUnknownError)) await discard(deps, added);
-    throw err;
-  }
+    if (!done) await deleteFiles(deps.io, added);
+    return done;
+  });
 }
 
-const discard = (deps: ActivityDeps, files: DataFile[]) => Promise.all(files.map((f) => deps.io.delete(f.file_path).catch(() => undefined)));
