@@ -3,7 +3,8 @@ import { canonicalValue, missingRuns, sourceKeys } from '../clickhouse/keys';
 import { batchOrderBy, keyParams, keyTuple, maxKey, paramTuple, watermarkKey } from '../clickhouse/range';
 import { tableConfig, tableIdent, timeColumn } from '../config/lookup';
 import type { TableConfig } from '../config/tables';
-import { withTableLock, type LockGuard } from '../db/table-lock';
+import type { LockGuard } from '../db/table-lock';
+import { lockTable } from './lock';
 import { readWatermark, type TableIdent } from '../db/watermarks';
 import { loadTable, scanColumns, writeDataFiles } from '../iceberg';
 import { commitAppend } from './commit';
@@ -24,7 +25,7 @@ export async function backfillTable(deps: ActivityDeps, input: BackfillTableInpu
   const cfg = tableConfig(deps.settings, input.table);
   const window = parseWindow(`backfill of ${cfg.name}`, input.from, input.to);
   const id = tableIdent(deps.settings, cfg.name);
-  return withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, (live) => backfillLocked(deps, live, guard, cfg, id, window, input)));
+  return lockTable(deps, id, (guard) => runAttempt(deps, guard, (live) => backfillLocked(deps, live, guard, cfg, id, window, input)));
 }
 
 async function backfillLocked(deps: ActivityDeps, live: Attempt, guard: LockGuard, cfg: TableConfig, id: TableIdent, window: { from: Date; to: Date }, input: BackfillTableInput): Promise<BackfillTableResult> {

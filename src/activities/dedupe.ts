@@ -1,7 +1,7 @@
 import type { Table } from 'apache-arrow';
 import { ConfigError } from '../config/errors';
 import { tableConfig, tableIdent, timeColumn } from '../config/lookup';
-import { withTableLock } from '../db/table-lock';
+import { lockTable } from './lock';
 import { casCommit, currentSchema, loadTable, planScanFiles, prepareReplace, readDataFile, writeDataFiles, type DataFile } from '../iceberg';
 import { deleteOnFailure, fenced } from './commit';
 import { activityIdentity } from './context';
@@ -25,7 +25,7 @@ export async function dedupeTable(deps: ActivityDeps, input: DedupeTableInput): 
   const id = tableIdent(deps.settings, cfg.name);
   const started = Date.now();
   const result: DedupeTableResult = { table: cfg.name, from: w.from.toISOString(), to: w.to.toISOString(), rowsRemoved: 0, filesRewritten: 0, filesAdded: 0, snapshotId: null, hours: [], durationMs: 0 };
-  return withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, async (live) => {
+  return lockTable(deps, id, (guard) => runAttempt(deps, guard, async (live) => {
     const table = await loadTable(deps.pool, live.io, id);
     if (!table) return { ...result, durationMs: Date.now() - started };
     const schema = currentSchema(table.metadata);

@@ -25,6 +25,8 @@ export interface TestHooks {
   beforeCompactCommit?: (table: string) => Promise<void>;
   /** At each named fault point; `ch` is the attempt's ClickHouse connection where there is one. */
   faultPoint?: (point: FaultPoint, table: string, ctx?: { ch?: ClickHouse }) => Promise<void>;
+  /** False: the table lock's periodic liveness check is off (the silent-partition fault test; see TableLockOptions). */
+  periodicLockCheck?: false;
 }
 
 /** The warehouse FileIO, checked by listing the warehouse root so bad S3 settings fail at start with the setting named. */

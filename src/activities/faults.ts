@@ -10,9 +10,11 @@ import type { FaultPoint, TestHooks } from './deps';
  * - COLDTIER_FAULT_STALL=<point>:<seconds>: freezes the whole process there, once (the event loop blocked: no
  *   heartbeats), like a long GC pause, a stopped VM or a starved container. Temporal times the attempt out meanwhile.
  * - COLDTIER_FAULT_SLOW=<point>:<seconds>: runs a ClickHouse query that takes that long, on the attempt's connection.
+ * - COLDTIER_FAULT_LOCK_CHECK=off: the table lock's periodic liveness check is off, so a worker cut off from Postgres
+ *   only finds out at its commit (where the fence must refuse it).
  */
 export function faultHooksFromEnv(env: NodeJS.ProcessEnv = process.env): TestHooks | undefined {
-  if (!env.COLDTIER_FAULT_PAUSE && !env.COLDTIER_FAULT_STALL && !env.COLDTIER_FAULT_SLOW) return undefined;
+  if (!env.COLDTIER_FAULT_PAUSE && !env.COLDTIER_FAULT_STALL && !env.COLDTIER_FAULT_SLOW && !env.COLDTIER_FAULT_LOCK_CHECK) return undefined;
   const hits = new Map<string, number>();
   let released = false;
   let stalled = false;
@@ -26,6 +28,7 @@ export function faultHooksFromEnv(env: NodeJS.ProcessEnv = process.env): TestHoo
   };
   const say = (line: string) => process.stderr.write(`coldtier-fault-point ${line}\n`);
   return {
+    ...(env.COLDTIER_FAULT_LOCK_CHECK === 'off' ? { periodicLockCheck: false as const } : {}),
     faultPoint: async (point: FaultPoint, table: string, ctx?: { ch?: ClickHouse }) => {
       const stall = fires('COLDTIER_FAULT_STALL', point, table);
       if (stall !== undefined && !stalled) {

@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import pg from 'pg';
 import { PoolerModeError, TableBusyError, TableLockLostError } from './errors';
 import { checkFence, readFence, takeEpoch, type FenceId, type LockHolder, type LockPurpose } from './fence';
@@ -24,8 +23,18 @@ export interface LockGuard {
 export interface TableLockOptions {
   /** @default 'offload' */
   purpose?: LockPurpose;
-  /** @default the current Temporal activity and attempt (a unique id outside an activity) */
+  /**
+   * Who holds the lock: the activity and its attempt, so a later attempt of the same activity may take the lock over
+   * from a timed-out earlier one. @default a unique id (no takeover)
+   */
   holder?: LockHolder;
+  /**
+   * Ask the lock session every few seconds whether it still holds the lock. Only the silent-partition fault test turns
+   * it off, to let a partitioned worker reach its commit (where the fence must refuse it). @default true
+   */
+  periodicCheck?: boolean;
+  /** Told when this attempt took the lock over from a timed-out earlier attempt of the same activity (for its log). */
+  onTakeover?: (e: { table: string; attempt: number; earlierAttempt: number | null }) => void;
 }
 
 /** How often the lock session is asked whether it still holds the lock, and how long an answer may take. */
@@ -33,16 +42,6 @@ const CHECK_EVERY_MS = 5_000;
 const CHECK_TIMEOUT_MS = 10_000;
 /** How long a successor waits for a timed-out predecessor's lock session to go after terminating it. */
 const TAKEOVER_WAIT_MS = 30_000;
-
-function currentHolder(): LockHolder {
-  try {
-    const info = Context.current().info;
-    const wf = info.workflowExecution;
-    return { id: `${wf?.workflowId ?? 'standalone'}/${wf?.runId ?? '-'}/${info.activityId}`, attempt: info.attempt };
-  } catch {
-    return { id: `direct/${process.pid}/${Date.now()}/${Math.random()}`, attempt: 1 };
-  }
-}
 
 /**
  * Per-table mutual exclusion for the whole activity: a Postgres session advisory lock (64-bit key) on a dedicated
@@ -55,7 +54,7 @@ function currentHolder(): LockHolder {
 export async function withTableLock<T>(databaseUrl: string, id: TableIdent, fn: (guard: LockGuard) => Promise<T>, options: LockPurpose | TableLockOptions = {}): Promise<T> {
   const o = typeof options === 'string' ? { purpose: options } : options;
   const fence: FenceId = { ...id, purpose: o.purpose ?? 'offload' };
-  const holder = o.holder ?? currentHolder();
+  const holder = o.holder ?? { id: `direct/${process.pid}/${Date.now()}/${Math.random()}`, attempt: 1 };
   const table = `${id.namespace}.${id.table}`;
   const key = lockKey(`coldtier.${fence.purpose}:${id.catalog}.${table}`);
   // Its own connection, outside the pool: holding pooled connections for whole activities could starve commits.
@@ -77,11 +76,11 @@ export async function withTableLock<T>(databaseUrl: string, id: TableIdent, fn: 
   try {
     // The server probes the (otherwise idle) lock connection too, and ends the session of a worker that vanished.
     await client.query(`SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3`);
-    const pid = await acquire(client, fence, key, holder, table);
+    const pid = await acquire(client, fence, key, holder, table, o.onTakeover);
     const epoch = await takeEpoch(client, fence, holder);
     let checking = false;
     timer = setInterval(() => {
-      if (checking || controller.signal.aborted || process.env.COLDTIER_FAULT_LOCK_CHECK === 'off') return;
+      if (checking || controller.signal.aborted || o.periodicCheck === false) return;
       checking = true;
       void checkLive(client, fence, key, pid, epoch, table)
         .then((lost) => lost && lose(lost))
@@ -111,7 +110,7 @@ export async function withTableLock<T>(databaseUrl: string, id: TableIdent, fn: 
 }
 
 /** Takes the lock, or takes it over from an earlier attempt of this very activity that Temporal gave up on. Returns the session's pid. */
-async function acquire(client: pg.Client, fence: FenceId, key: string, holder: LockHolder, table: string): Promise<number> {
+async function acquire(client: pg.Client, fence: FenceId, key: string, holder: LockHolder, table: string, onTakeover: TableLockOptions['onTakeover']): Promise<number> {
   const tryLock = async () => (await client.query<{ ok: boolean; pid: number }>('SELECT pg_try_advisory_lock($1::bigint) AS ok, pg_backend_pid() AS pid', [key])).rows[0]!;
   let r = await tryLock();
   if (r.ok) return r.pid;
@@ -121,7 +120,7 @@ async function acquire(client: pg.Client, fence: FenceId, key: string, holder: L
   // this attempt's retries on TableBusyError. End its lock session; the epoch bump below fences out its commit.
   if (last?.holder === holder.id && (last.holderAttempt ?? 0) < holder.attempt && last.holderPid) {
     await client.query(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE ${pgLocksMatch('$1')} AND pid = $2 AND granted`, [key, last.holderPid]);
-    logWarn('took the table lock over from a timed-out earlier attempt', { table, attempt: holder.attempt, earlierAttempt: last.holderAttempt });
+    onTakeover?.({ table, attempt: holder.attempt, earlierAttempt: last.holderAttempt });
     for (const deadline = Date.now() + TAKEOVER_WAIT_MS; !r.ok && Date.now() < deadline; ) {
       await new Promise((res) => setTimeout(res, 100));
       r = await tryLock();
@@ -168,12 +167,4 @@ async function close(client: pg.Client, lost: boolean): Promise<void> {
   await Promise.race([client.end().catch(() => undefined), new Promise<void>((res) => (timeout = setTimeout(res, 5_000)))]);
   clearTimeout(timeout);
   stream?.destroy();
-}
-
-function logWarn(message: string, meta: Record<string, unknown>): void {
-  try {
-    Context.current().log.warn(message, meta);
-  } catch {
-    // not inside an activity
-  }
 }

@@ -1,6 +1,6 @@
 import { ensureWarehouseAccess } from '../../clickhouse/data-files';
 import { compactionUnsupported } from '../../clickhouse/compact-export';
-import { withTableLock } from '../../db/table-lock';
+import { lockTable } from '../lock';
 import { casCommit, executeRewrite, planRewrite, prepareReplace } from '../../iceberg';
 import { deleteOnFailure, fenced } from '../commit';
 import { activityIdentity, log } from '../context';
@@ -26,7 +26,7 @@ export async function compactTable(deps: ActivityDeps, input: CompactTableInput)
     groups: 0, filesRewritten: 0, filesAdded: 0, snapshotId: null, durationMs: 0,
   };
   if (!table) return { ...result, durationMs: Date.now() - started };
-  return withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, async (live) => {
+  return lockTable(deps, id, (guard) => runAttempt(deps, guard, async (live) => {
     const plan = await planRewrite(deps.io, table.metadata, { targetFileSizeBytes: input.targetFileSizeMb * 1024 * 1024, minInputFiles: input.minInputFiles });
     result.groups = plan.groups.length;
     result.filesRewritten = plan.inputFiles;

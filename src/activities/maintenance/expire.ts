@@ -1,4 +1,4 @@
-import { withTableLock } from '../../db/table-lock';
+import { lockTable } from '../lock';
 import { casCommit, planExpire, prepareMetadataUpdate, type ExpirePlan } from '../../iceberg';
 import { fenced } from '../commit';
 import { runAttempt } from '../liveness';
@@ -19,7 +19,7 @@ export async function expireTable(deps: ActivityDeps, input: ExpireTableInput): 
   const result: ExpireTableResult = { table: input.table, snapshotsBefore: before, snapshotsAfter: before, snapshotsExpired: 0, filesDeleted: 0, durationMs: 0 };
   if (!table) return result;
   const olderThanMs = (input.nowMs ?? Date.now()) - input.snapshotMaxAgeHours * 3_600_000;
-  return withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, async (live) => {
+  return lockTable(deps, id, (guard) => runAttempt(deps, guard, async (live) => {
     let plan: ExpirePlan = await planExpire(deps.io, table.metadata, { olderThanMs, retainLast: input.retainLast });
     result.snapshotsExpired = plan.expireIds.length;
     if (!plan.expireIds.length || input.dryRun) {

@@ -1,4 +1,4 @@
-import { withTableLock } from '../../db/table-lock';
+import { lockTable } from '../lock';
 import { findOrphans } from '../../iceberg';
 import { heartbeat } from '../context';
 import type { ActivityDeps } from '../deps';
@@ -21,7 +21,7 @@ export async function removeOrphans(deps: ActivityDeps, input: OrphansTableInput
   const { id, table } = await resolveTable(deps, input.table);
   const result: OrphansTableResult = { table: input.table, orphansFound: 0, filesDeleted: 0, bytesDeleted: 0, uploadsAborted: 0, durationMs: 0 };
   if (!table) return result;
-  return withTableLock(deps.settings.databaseUrl, id, async () => {
+  return lockTable(deps, id, async () => {
     const cutoff = Date.now() - input.olderThanHours * 3_600_000;
     const orphans = await findOrphans(deps.io, table.metadata, table.metadataUri, { olderThanMs: cutoff });
     result.orphansFound = orphans.length;

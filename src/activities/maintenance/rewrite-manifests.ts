@@ -1,4 +1,4 @@
-import { withTableLock } from '../../db/table-lock';
+import { lockTable } from '../lock';
 import { casCommit, currentSnapshot, planRewriteManifests, prepareRewriteManifests, readManifestList, type RewriteManifestsPlan } from '../../iceberg';
 import { activityIdentity } from '../context';
 import type { ActivityDeps } from '../deps';
@@ -33,7 +33,7 @@ export async function rewriteManifestsTable(deps: ActivityDeps, input: RewriteMa
     const plan = planRewriteManifests(table.metadata, await readManifestList(deps.io, snapshot));
     return finish(plan.worthwhile ? 'dry-run' : 'nothing-to-do', plan);
   }
-  return withTableLock(deps.settings.databaseUrl, id, async () => {
+  return lockTable(deps, id, async () => {
     let plan: RewriteManifestsPlan | undefined;
     try {
       const done = await casCommit(deps.pool, deps.io, id, table, {

@@ -1,7 +1,7 @@
 import { describeSource, qualified } from '../../clickhouse/client';
 import { rangeWhere, watermarkKey } from '../../clickhouse/range';
 import { tableConfig, tableIdent } from '../../config/lookup';
-import { withTableLock } from '../../db/table-lock';
+import { lockTable } from '../lock';
 import { findSnapshot, loadTable } from '../../iceberg';
 import { metrics } from '../../metrics/registry';
 import { commitAppend } from '../commit';
@@ -60,7 +60,7 @@ export async function commitRanges(deps: ActivityDeps, input: CommitRangesInput)
     table: cfg.name, status: 'committed', rows, files: files.length, bytes, snapshotId: null, commits: 1,
     watermarkFrom: input.plan.expected, watermarkTo: last.hi.values, replayed: false, durationMs: 0,
   };
-  return withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, async (live) => {
+  return lockTable(deps, id, (guard) => runAttempt(deps, guard, async (live) => {
     const table = await loadTable(deps.pool, deps.io, id);
     if (!table) throw new Error(`fan-out commit of ${cfg.name}: the Iceberg table is missing`);
     const earlier = findSnapshot(table.metadata, (s) => s.summary?.[SUMMARY.offloadId] === offloadId);

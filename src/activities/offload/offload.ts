@@ -3,7 +3,8 @@ import { icebergSchemaFromClickHouse } from '../../clickhouse/schema/from-clickh
 import { batchUpperBound, cycleUpperBound, maxKey, rangeWhere, watermarkKey, type Bound } from '../../clickhouse/range';
 import { tableConfig, tableIdent } from '../../config/lookup';
 import type { TableConfig } from '../../config/tables';
-import { withTableLock, type LockGuard } from '../../db/table-lock';
+import type { LockGuard } from '../../db/table-lock';
+import { lockTable } from '../lock';
 import { readWatermark, type TableIdent } from '../../db/watermarks';
 import { currentSnapshot } from '../../iceberg';
 import { metrics } from '../../metrics/registry';
@@ -31,7 +32,7 @@ export async function offloadTable(deps: ActivityDeps, input: OffloadTableInput)
   const cfg = tableConfig(deps.settings, input.table);
   const id = tableIdent(deps.settings, cfg.name);
   try {
-    return await withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, (live) => offloadLocked(deps, live, cfg, id, guard, input)));
+    return await lockTable(deps, id, (guard) => runAttempt(deps, guard, (live) => offloadLocked(deps, live, cfg, id, guard, input)));
   } catch (err) {
     metrics.offloadFailed(cfg.name, err);
     throw err;

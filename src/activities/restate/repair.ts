@@ -1,6 +1,7 @@
 import { tableConfig, tableIdent } from '../../config/lookup';
 import type { TableConfig } from '../../config/tables';
-import { withTableLock, type LockGuard } from '../../db/table-lock';
+import type { LockGuard } from '../../db/table-lock';
+import { lockTable } from '../lock';
 import { readWatermark, type TableIdent } from '../../db/watermarks';
 import { loadTable, planScanFiles } from '../../iceberg';
 import { metrics } from '../../metrics/registry';
@@ -24,7 +25,7 @@ export async function restateWindow(deps: ActivityDeps, input: RestateWindowInpu
   const window = parseWindow(`${input.reason ?? 'repair'} of ${cfg.name}`, input.from, input.to);
   if (!cfg.derivedFrom) return { table: cfg.name, status: 'not-a-rollup', windowsCompared: 0, restatedWindows: 0, windows: [], skippedWindows: 0, skipped: [], snapshotId: null, durationMs: 0 };
   const id = tableIdent(deps.settings, cfg.name);
-  return withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, (live) => repairLocked(deps, live, guard, cfg, id, window, input)));
+  return lockTable(deps, id, (guard) => runAttempt(deps, guard, (live) => repairLocked(deps, live, guard, cfg, id, window, input)));
 }
 
 async function repairLocked(deps: ActivityDeps, live: Attempt, guard: LockGuard, cfg: TableConfig, id: TableIdent, window: { from: Date; to: Date }, input: RestateWindowInput): Promise<RestateWindowResult> {

@@ -5,7 +5,8 @@ import { ConfigError } from '../../config/errors';
 import { tableConfig, tableIdent } from '../../config/lookup';
 import type { TableConfig } from '../../config/tables';
 import { advanceRestatementMark, readRestatementMark, startRestatementMark } from '../../db/restatement';
-import { withTableLock, type LockGuard } from '../../db/table-lock';
+import type { LockGuard } from '../../db/table-lock';
+import { lockTable } from '../lock';
 import { readWatermark, type TableIdent } from '../../db/watermarks';
 import { loadTable } from '../../iceberg';
 import { metrics } from '../../metrics/registry';
@@ -50,7 +51,7 @@ async function fencedTx<T>(pool: pg.Pool, guard: LockGuard, fn: (db: pg.ClientBa
 export async function restateTable(deps: ActivityDeps, input: RestateTableInput): Promise<RestateTableResult> {
   const cfg = tableConfig(deps.settings, input.table);
   const id = tableIdent(deps.settings, cfg.name);
-  return withTableLock(deps.settings.databaseUrl, id, (guard) => runAttempt(deps, guard, (live) => restateLocked(deps, live, guard, cfg, id)));
+  return lockTable(deps, id, (guard) => runAttempt(deps, guard, (live) => restateLocked(deps, live, guard, cfg, id)));
 }
 
 async function restateLocked(deps: ActivityDeps, live: Attempt, guard: LockGuard, cfg: TableConfig, id: TableIdent): Promise<RestateTableResult> {
