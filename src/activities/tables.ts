@@ -33,6 +33,8 @@ export interface SourceSchema {
   select: string[];
   /** Set when the source gained columns: the next commit adds this schema. */
   evolved?: Schema;
+  /** Source columns of type LowCardinality(String) (or of Nullable strings): ClickHouse checks them on their dictionary. */
+  lowCardinality: string[];
 }
 
 /** The source's columns mapped onto the table's current schema (ids kept by name, new columns appended). */
@@ -40,5 +42,6 @@ export function sourceSchema(cfg: TableConfig, columns: ColumnInfo[], meta: Tabl
   const current = currentSchema(meta);
   const { schema, select } = icebergSchemaFromClickHouse(cfg.name, columns, { previous: current, lastColumnId: meta['last-column-id'] });
   // icebergSchemaFromClickHouse returns `previous` itself when nothing changed.
-  return { schema, select, ...(schema !== current ? { evolved: schema } : {}) };
+  const lowCardinality = columns.filter((c) => /^LowCardinality\((Nullable\()?String\)/.test(c.type)).map((c) => c.name);
+  return { schema, select, lowCardinality, ...(schema !== current ? { evolved: schema } : {}) };
 }

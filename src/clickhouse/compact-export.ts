@@ -5,17 +5,10 @@
 
 import { currentSchema, decimalParams, fixedLength, type NestedField, type PrimitiveType, type Schema, type SortOrder, type TableMetadata } from '../iceberg';
 import { quote, type ClickHouse } from './client';
-import { DATA_FILES_SETTINGS, dataFilesFunction } from './data-files';
+import { DATA_FILES_SETTING_VALUES, DATA_FILES_SETTINGS, dataFilesFunction } from './data-files';
 import type { IcebergAccess } from './federation';
 import { clickhouseEncodingUnsupported, encodeParquet, parquetSelect, type ClickHouseBatch } from './parquet-export';
 import { quoteIdent } from './schema/clickhouse-type';
-
-/**
- * Settings for reading the group's files: a column added after a file was written reads as its default (NULL), and
- * the `name=value` directories of the path are not read as columns (ClickHouse's hive partitioning would replace an
- * identity partition column with its URL-encoded directory name).
- */
-const READ_SETTINGS = { input_format_parquet_allow_missing_columns: 1, use_hive_partitioning: 0 } as const;
 
 /** The ClickHouse type a column of Iceberg type `f` is read as from a data file (Nullable when optional). */
 function readType(f: NestedField): string {
@@ -120,5 +113,5 @@ export async function compactGroupParquet(ch: ClickHouse, g: CompactGroup): Prom
   const { batch, from } = groupBatch(g);
   const order = orderByList(batch.schema, defaultSortOrder(g.meta));
   const exprs = batch.schema.fields.map((f) => quoteIdent(f.name));
-  return encodeParquet(ch, batch, `SELECT ${parquetSelect(batch, exprs)} FROM ${from}${order ? ` ORDER BY ${order}` : ''} FORMAT Parquet`, {}, READ_SETTINGS);
+  return encodeParquet(ch, batch, `SELECT ${parquetSelect(batch, exprs)} FROM ${from}${order ? ` ORDER BY ${order}` : ''} FORMAT Parquet`, {}, DATA_FILES_SETTING_VALUES);
 }

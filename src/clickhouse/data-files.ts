@@ -42,7 +42,9 @@ export async function ensureWarehouseAccess(ch: ClickHouse, s: Settings): Promis
  * by default in chDB) would replace an identity partition column with its URL-encoded folder name ('ÿ' read back as
  * '%C3%BF'; test/iceberg/clickhouse-compact.test.ts).
  */
-export const DATA_FILES_SETTINGS = 'input_format_parquet_allow_missing_columns = 1, use_hive_partitioning = 0';
+export const DATA_FILES_SETTING_VALUES = { input_format_parquet_allow_missing_columns: 1, use_hive_partitioning: 0 } as const;
+/** DATA_FILES_SETTING_VALUES as a query's SETTINGS clause. */
+export const DATA_FILES_SETTINGS = Object.entries(DATA_FILES_SETTING_VALUES).map(([k, v]) => `${k} = ${v}`).join(', ');
 
 /** Characters ClickHouse reads as glob syntax in a path; a file name holding one cannot be listed exactly. */
 const GLOB = /[{}*?,\\]/;

@@ -96,6 +96,11 @@ export interface ClickHouseBatch {
    * a batch is dictionary-encoded: Iceberg Java's dictionary filter drops -0.0 rows (docs/interop.md). @default false
    */
   floatDictionary?: boolean;
+  /**
+   * String fields whose source column is LowCardinality: the UTF-8 check reads the column itself, so ClickHouse checks
+   * each dictionary value once instead of every row's copy of it. @default none
+   */
+  lowCardinality?: readonly string[];
 }
 
 /** The Iceberg value expression of each field: the SELECT entry without its alias. */
@@ -159,7 +164,7 @@ export interface PartitionGroup {
  * bytes) when a string is not UTF-8.
  */
 export async function partitionGroups(ch: ClickHouse, b: ClickHouseBatch, parts: PartitionColumn[], exprs: string[]): Promise<PartitionGroup[]> {
-  const strings = b.schema.fields.map((f, i) => ({ f, e: exprs[i]! })).filter(({ f }) => f.type === 'string');
+  const strings = b.schema.fields.map((f, i) => ({ f, e: b.lowCardinality?.includes(f.name) ? quoteIdent(f.name) : exprs[i]! })).filter(({ f }) => f.type === 'string');
   const floats = b.schema.fields.map((f, i) => ({ f, e: exprs[i]! })).filter(({ f }) => f.type === 'float' || f.type === 'double');
   const summary = await ch.json<Record<string, string | null>>(
     `SELECT ${[

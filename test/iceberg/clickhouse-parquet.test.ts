@@ -143,6 +143,18 @@ it('refuses strings that are not UTF-8, naming the table, the column and the byt
   });
 });
 
+it('refuses the same in a LowCardinality(String) column checked on its dictionary, and writes its valid strings', async () => {
+  const bad = await source(3, [['k', 'UInt32', 'number'], ['s', 'LowCardinality(String)', "if(number = 1, unhex('41FF42'), 'ok')"]]);
+  await assert.rejects(writeWithClickHouse(ch, io, table(bad.name, bad.schema, []), batch(bad, { lowCardinality: ['s'] })), (err: unknown) => {
+    assert.ok(err instanceof DataSchemaMismatchError);
+    assert.match(err.message, new RegExp(`column s: table ${bad.name}: a value is not valid UTF-8 \\(bytes 41ff42\\)`));
+    return true;
+  });
+  const good = await source(4, [['k', 'UInt32', 'number'], ['s', 'LowCardinality(String)', "['a', 'ü', 'a', '']"+"[number + 1]"]]);
+  const out = await writeWithClickHouse(ch, io, table(good.name, good.schema, []), batch(good, { lowCardinality: ['s'] }));
+  assert.deepEqual(await rowsOf(out.files, good.schema), ['{"k":"0n","s":"a"}', '{"k":"1n","s":"ü"}', '{"k":"2n","s":"a"}', '{"k":"3n","s":""}']);
+});
+
 it('leaves to the Arrow path what ClickHouse cannot store exactly as the spec requires', async () => {
   const nested = await source(2, [['k', 'UInt32', 'number'], ['arr', 'Array(Int32)', '[1, 2]']]);
   assert.match(clickhouseEncodingUnsupported(table(nested.name, nested.schema, []), nested.schema) ?? '', /column arr is a list/);

@@ -19,6 +19,8 @@ export interface BatchInput {
   meta: TableMetadata;
   /** The schema to write with: the evolved one when this append adds columns. @default the table's current schema */
   schema?: Schema;
+  /** Source columns that are LowCardinality strings (SourceSchema.lowCardinality). */
+  lowCardinality?: readonly string[];
 }
 
 export interface BatchOutput {
@@ -67,7 +69,7 @@ export async function writeBatch(ch: ClickHouse, io: FileIO, b: BatchInput): Pro
   if (encoder === 'clickhouse') {
     const out = await writeWithClickHouse(ch, io, b.meta, {
       table: b.cfg.name, src: b.src, select: b.select, where: b.where, sortBy: b.cfg.sortBy, uniqueKey: b.cfg.watermark,
-      schema, targetFileSizeBytes: target, sortOrderId,
+      schema, targetFileSizeBytes: target, sortOrderId, ...(b.lowCardinality ? { lowCardinality: b.lowCardinality } : {}),
     }, b.cfg.writeConcurrency);
     return { ...out, encoder };
   }

@@ -30,7 +30,7 @@ async function writeRangeAttempt(deps: ActivityDeps, live: Attempt, input: Write
   const ch = live.ch;
   const columns = await describeSource(ch, cfg.name, cfg.source);
   const key = watermarkKey(cfg, columns);
-  const { select, evolved } = sourceSchema(cfg, columns, table.metadata);
+  const { select, evolved, lowCardinality } = sourceSchema(cfg, columns, table.metadata);
   const where = rangeWhere(key, input.lo, input.hi.values);
   // A dead earlier attempt's files: Temporal never accepts a timed-out attempt's result, so nothing can commit them.
   // (One still running may upload more after this: those wait for the orphan sweep.)
@@ -40,7 +40,7 @@ async function writeRangeAttempt(deps: ActivityDeps, live: Attempt, input: Write
     pending.push(uri);
     live.beat({ table: cfg.name, stage: 'uploading', pendingFiles: pending });
   });
-  const { files, rows } = await writeBatch(ch, io, { cfg, src: qualified(ch, cfg.source).sql, select, where, meta: table.metadata, ...(evolved ? { schema: evolved } : {}) });
+  const { files, rows } = await writeBatch(ch, io, { cfg, src: qualified(ch, cfg.source).sql, select, where, meta: table.metadata, lowCardinality, ...(evolved ? { schema: evolved } : {}) });
   live.beat({ table: cfg.name, stage: 'written', rows, pendingFiles: files.map((f) => f.file_path) });
   return { files: encodeDataFiles(files), rows, bytes: files.reduce((a, f) => a + f.file_size_in_bytes, 0) };
 }

@@ -58,7 +58,7 @@ async function offloadLocked(deps: ActivityDeps, live: Attempt, cfg: TableConfig
   const columns = await describeSource(ch, cfg.name, cfg.source);
   const key = watermarkKey(cfg, columns);
   let table = await ensureTable(deps, cfg, id, icebergSchemaFromClickHouse(cfg.name, columns).schema);
-  const { schema, select, evolved } = sourceSchema(cfg, columns, table.metadata);
+  const { schema, select, evolved, lowCardinality } = sourceSchema(cfg, columns, table.metadata);
 
   const result: OffloadTableResult = {
     table: cfg.name, status: 'noop', rows: 0, files: 0, bytes: 0, snapshotId: null, commits: 0,
@@ -118,7 +118,7 @@ async function offloadLocked(deps: ActivityDeps, live: Attempt, cfg: TableConfig
     }
     const where = rangeWhere(key, lo, hi.values);
     await deps.hooks?.faultPoint?.('reading', cfg.name, { ch });
-    const { files, rows, encoder, reason } = await writeBatch(ch, io, { cfg, src, select, where, meta: table.metadata, ...(evolved ? { schema: evolved } : {}) });
+    const { files, rows, encoder, reason } = await writeBatch(ch, io, { cfg, src, select, where, meta: table.metadata, lowCardinality, ...(evolved ? { schema: evolved } : {}) });
     if (!result.encoder) {
       result.encoder = encoder;
       if (reason) result.encoderReason = reason;
