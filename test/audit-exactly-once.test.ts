@@ -231,7 +231,7 @@ test('the TTL guard: headroom before the TTL reaches unoffloaded rows (status, m
     const status = (await collectStatus(settings, services)).find((s) => s.table === soon)!;
     assert.equal(status.ttl, 'toDateTime(ingested_at) + toIntervalDay(1)');
     assert.ok(status.ttlHeadroomSeconds! > 0 && status.ttlHeadroomSeconds! <= 3600, `headroom ${status.ttlHeadroomSeconds} s: about an hour`);
-    metrics.measureTtl(() => allTtls(settings, pool, ch, (t, err) => assert.fail(`TTL of ${t}: ${String(err)}`)));
+    metrics.measureTtl((into) => allTtls(settings, pool, ch, (t, err) => assert.fail(`TTL of ${t}: ${String(err)}`), (t, v) => into.set(t, v)));
     const text = await registry.metrics();
     const m = new RegExp(`coldtier_ttl_headroom_seconds\\{table="${soon}"\\} (-?\\d+)`).exec(text);
     assert.ok(m, 'the metric has the table');

@@ -37,7 +37,7 @@ test('status and the lag metric agree: idle caught-up table 0, unoffloaded rows,
     await acts.offloadTable({ table: 'gold_ohlcv_1h' });
     // Rows that no offload takes: kraken is never offloaded, and gold_ohlcv_1d neither.
     await insertTrades(ch, 'bronze_trades_kraken', { rows: 500, exchange: 'kraken', spreadSeconds: 86_400 });
-    metrics.measureLag(() => allLags(settings, services.pool, ch, (t, err) => assert.fail(`lag of ${t}: ${String(err)}`)));
+    metrics.measureLag((into) => allLags(settings, services.pool, ch, (t, err) => assert.fail(`lag of ${t}: ${String(err)}`), (t, v) => into.set(t, v)));
 
     // Wait (on the clock, not a sleep) until the unoffloaded kraken rows are visibly old, so "lag > 0" is observable.
     const deadline = Date.now() + 120_000;
@@ -77,4 +77,44 @@ test('status and the lag metric agree: idle caught-up table 0, unoffloaded rows,
   } finally {
     await services.close();
   }
+});
+
+test('a scrape waits a bounded time for the lag read: a slow table shows at a later scrape, keeps its last value, and one read runs at a time', async () => {
+  let reads = 0;
+  let release!: () => void;
+  let slow = new Promise<void>((resolve) => (release = resolve));
+  metrics.measureLag(async (into) => {
+    reads++;
+    into.set('fast', reads);
+    await slow;
+    into.set('slow', 10 * reads);
+  }, 300);
+  const started = Date.now();
+  let m = await metricLags();
+  assert.ok(Date.now() - started >= 250, 'the scrape waited for the read');
+  assert.equal(m.get('fast'), 1);
+  assert.equal(m.has('slow'), false, 'the slow table is not read yet');
+  // The read is still running: the next scrape joins it instead of starting another.
+  m = await metricLags();
+  assert.equal(reads, 1);
+  release();
+  // Once it ends, a later scrape shows the slow table (a read that just ended serves the other gauges of the same scrape).
+  const deadline = Date.now() + 60_000;
+  while (!m.has('slow')) {
+    assert.ok(Date.now() < deadline, `the slow table never showed: ${JSON.stringify([...m])}, ${reads} reads`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    m = await metricLags();
+  }
+  assert.equal(m.get('slow'), 10 * m.get('fast')!, 'both values from the same read');
+  // A read that fails part way keeps the last value of the table it could not read.
+  const before = { reads, slow: m.get('slow')! };
+  slow = Promise.reject(new Error('ClickHouse went away'));
+  slow.catch(() => undefined);
+  while (reads === before.reads) {
+    assert.ok(Date.now() < deadline, 'no further read');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    m = await metricLags();
+  }
+  assert.equal(m.get('fast'), reads, 'the table read before the failure has its new value');
+  assert.equal(m.get('slow'), before.slow, 'the failed table keeps its last value');
 });

@@ -62,15 +62,21 @@ export async function tableTtl(ch: ClickHouse, cfg: TableConfig, wm: Watermark |
   return { rule: ttl.text, ttlSeconds: ttlSeconds(ttl), headroomSeconds: state.headroomSeconds ?? ttlSeconds(ttl) };
 }
 
-/** The TTL headroom of every configured table whose source has a TTL, for the metric (read at scrape time). */
-export async function allTtls(settings: Settings, pool: pg.Pool, ch: ClickHouse, onError: (table: string, err: unknown) => void): Promise<Map<string, TableTtl>> {
-  const wms = await listWatermarks(pool, settings.catalog.name);
+/**
+ * The TTL headroom of every configured table whose source has a TTL, for the metric (read at scrape time), each also
+ * given to `onValue` as it is read.
+ */
+export async function allTtls(settings: Settings, pool: pg.Pool, ch: ClickHouse, onError: (table: string, err: unknown) => void, onValue?: (table: string, ttl: TableTtl) => void): Promise<Map<string, TableTtl>> {
   const out = new Map<string, TableTtl>();
+  const wms = await listWatermarks(pool, settings.catalog.name);
   for (const t of settings.tables) {
     const id = tableIdent(settings, t.name);
     try {
       const ttl = await tableTtl(ch, t, wms.get(`${id.namespace}.${t.name}`) ?? null);
-      if (ttl) out.set(t.name, ttl);
+      if (ttl) {
+        out.set(t.name, ttl);
+        onValue?.(t.name, ttl);
+      }
     } catch (err) {
       onError(t.name, err);
     }
@@ -80,15 +86,18 @@ export async function allTtls(settings: Settings, pool: pg.Pool, ch: ClickHouse,
 
 /**
  * Lag of every configured table, for the metric (read at scrape time, so a stalled pipeline shows a growing lag even
- * though no offload reports in). A table whose lag cannot be read is left out and the error passed to `onError`.
+ * though no offload reports in), each also given to `onValue` as it is read. A table whose lag cannot be read is left
+ * out and the error passed to `onError`.
  */
-export async function allLags(settings: Settings, pool: pg.Pool, ch: ClickHouse, onError: (table: string, err: unknown) => void): Promise<Map<string, number>> {
-  const wms = await listWatermarks(pool, settings.catalog.name);
+export async function allLags(settings: Settings, pool: pg.Pool, ch: ClickHouse, onError: (table: string, err: unknown) => void, onValue?: (table: string, lagSeconds: number) => void): Promise<Map<string, number>> {
   const out = new Map<string, number>();
+  const wms = await listWatermarks(pool, settings.catalog.name);
   for (const t of settings.tables) {
     const id = tableIdent(settings, t.name);
     try {
-      out.set(t.name, (await tableLag(ch, t, wms.get(`${id.namespace}.${t.name}`) ?? null)).lagSeconds);
+      const lag = (await tableLag(ch, t, wms.get(`${id.namespace}.${t.name}`) ?? null)).lagSeconds;
+      out.set(t.name, lag);
+      onValue?.(t.name, lag);
     } catch (err) {
       onError(t.name, err);
     }

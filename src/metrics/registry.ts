@@ -30,37 +30,68 @@ const files = new Gauge({ name: 'coldtier_table_data_files', help: 'Data files i
 const snapshots = new Gauge({ name: 'coldtier_table_snapshots', help: 'Snapshots in the Iceberg table metadata (after the last offload this process ran)', labelNames: ['table'], registers: [registry] });
 const watermarkTs = new Gauge({ name: 'coldtier_watermark_timestamp_seconds', help: 'Ingestion time of the newest offloaded row (first watermark column), Unix seconds', labelNames: ['table'], registers: [registry] });
 
-/** Reads every table's lag (src/cli/lag.ts: the age of the oldest source row not yet in Iceberg); set by the worker. */
-let lagSource: (() => Promise<Map<string, number>>) | null = null;
+/** How long a scrape waits for the lag and TTL reads (Prometheus' default scrape timeout is 10 s). */
+export const SCRAPE_WAIT_MS = 8_000;
+
+/** Reads one value per table from ClickHouse and Postgres into `into`, table by table (src/cli/lag.ts). */
+export type TableValuesSource<V> = (into: Map<string, V>) => Promise<unknown>;
+
+/**
+ * Per-table values read at scrape time, so a stalled pipeline shows a growing lag even though no offload reports in.
+ * One read runs at a time, however often Prometheus scrapes, and a scrape waits for it at most SCRAPE_WAIT_MS: a slow
+ * table (a rollup's view over a large silver table) is read on in the background and shows at the next scrape, and
+ * the scrape itself does not time out. A table not read (yet, or its read failed) keeps its last value rather than
+ * vanishing (an absent series silences its alert). A read that finished within the last second serves the next
+ * gauge of the same scrape.
+ */
+class ScrapedValues<V> {
+  private readonly last = new Map<string, V>();
+  private reading: Promise<unknown> | null = null;
+  private doneAt = 0;
+
+  constructor(
+    private readonly source: TableValuesSource<V>,
+    private readonly waitMs: number,
+  ) {}
+
+  async values(): Promise<ReadonlyMap<string, V>> {
+    if (!this.reading && Date.now() - this.doneAt < 1000) return this.last;
+    this.reading ??= this.source(this.last)
+      .catch(() => undefined)
+      .finally(() => {
+        this.reading = null;
+        this.doneAt = Date.now();
+      });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.reading, new Promise((resolve) => (timer = setTimeout(resolve, this.waitMs)))]);
+    clearTimeout(timer);
+    return this.last;
+  }
+}
+
+/** Every table's lag (src/cli/lag.ts: the age of the oldest source row not yet in Iceberg); set by the worker. */
+let lags: ScrapedValues<number> | null = null;
 new Gauge({
   name: 'coldtier_watermark_lag_seconds',
   help: 'Age of the oldest source row not yet in Iceberg, 0 when none; for rollups counted from when its window closed. The same number as `coldtier status` shows',
   labelNames: ['table'],
   registers: [registry],
   async collect() {
-    // Measured at scrape time, so a stalled pipeline shows a growing lag even though no offload reports in. A table
-    // that cannot be measured keeps its last value rather than vanishing (an absent series silences the alert).
-    if (!lagSource) return;
-    for (const [table, seconds] of await lagSource()) this.set({ table }, seconds);
+    if (!lags) return;
+    for (const [table, seconds] of await lags.values()) this.set({ table }, seconds);
   },
 });
-/** Reads every table's TTL headroom (src/cli/lag.ts tableTtl); set by the worker. */
-type TtlSource = () => Promise<Map<string, { ttlSeconds: number; headroomSeconds: number }>>;
-let ttlSource: TtlSource | null = null;
-let ttlRead: { at: number; p: ReturnType<TtlSource> } | null = null;
-/** One read per scrape for both TTL gauges (each collects on its own). */
-const readTtls = (): ReturnType<TtlSource> => {
-  if (!ttlRead || Date.now() - ttlRead.at > 1000) ttlRead = { at: Date.now(), p: ttlSource!() };
-  return ttlRead.p;
-};
+/** Every table's TTL headroom (src/cli/lag.ts tableTtl); set by the worker. One read serves both TTL gauges. */
+type TtlValue = { ttlSeconds: number; headroomSeconds: number };
+let ttls: ScrapedValues<TtlValue> | null = null;
 new Gauge({
   name: 'coldtier_source_ttl_seconds',
   help: "Length of the ClickHouse source's TTL (tables whose source has one; a month counted as 30 days)",
   labelNames: ['table'],
   registers: [registry],
   async collect() {
-    if (!ttlSource) return;
-    for (const [table, t] of await readTtls()) this.set({ table }, t.ttlSeconds);
+    if (!ttls) return;
+    for (const [table, t] of await ttls.values()) this.set({ table }, t.ttlSeconds);
   },
 });
 new Gauge({
@@ -69,8 +100,8 @@ new Gauge({
   labelNames: ['table'],
   registers: [registry],
   async collect() {
-    if (!ttlSource) return;
-    for (const [table, t] of await readTtls()) this.set({ table }, t.headroomSeconds);
+    if (!ttls) return;
+    for (const [table, t] of await ttls.values()) this.set({ table }, t.headroomSeconds);
   },
 });
 const stageRuns = new Counter({
@@ -207,13 +238,12 @@ export const metrics = {
     stageRuns.labels(stage, table, busy(err) ? 'busy' : 'failed').inc();
   },
   /** Where the lag metric comes from: the worker measures it with the services it already holds. */
-  measureLag(source: () => Promise<Map<string, number>>): void {
-    lagSource = source;
+  measureLag(source: TableValuesSource<number>, waitMs = SCRAPE_WAIT_MS): void {
+    lags = new ScrapedValues(source, waitMs);
   },
   /** Where the TTL headroom metric comes from (like measureLag). */
-  measureTtl(source: TtlSource): void {
-    ttlSource = source;
-    ttlRead = null;
+  measureTtl(source: TableValuesSource<TtlValue>, waitMs = SCRAPE_WAIT_MS): void {
+    ttls = new ScrapedValues(source, waitMs);
   },
   /** One answered REST catalog request; `route` is the route template (no table names: bounded label values). */
   catalogRequest(route: string, method: string, status: number, seconds: number): void {
