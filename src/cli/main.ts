@@ -52,8 +52,8 @@ program
     if (catalog) console.log(`coldtier Iceberg REST catalog on ${catalog.url}`);
     const services = await openServices(s);
     const worker = await createWorker(s, { services, ...(o.identity ? { identity: o.identity } : {}) });
-    if (server) metrics.measureLag((into) => allLags(s, services.pool, services.ch, (table, err) => console.error(`coldtier: lag of ${table} not measured: ${(err as Error).message}`), (t, v) => into.set(t, v)));
-    if (server) metrics.measureTtl((into) => allTtls(s, services.pool, services.ch, (table, err) => console.error(`coldtier: TTL headroom of ${table} not measured: ${(err as Error).message}`), (t, v) => into.set(t, v)));
+    if (server) metrics.measureLag((into) => allLags(s, services.pool, services.ch, (table, err) => console.error(`coldtier: lag of ${table} not measured: ${(err as Error).message}`), (t, v) => into.set(t, v)).catch((err: Error) => console.error(`coldtier: lag not measured: ${err.message}`)));
+    if (server) metrics.measureTtl((into) => allTtls(s, services.pool, services.ch, (table, err) => console.error(`coldtier: TTL headroom of ${table} not measured: ${(err as Error).message}`), (t, v) => into.set(t, v)).catch((err: Error) => console.error(`coldtier: TTL headroom not measured: ${err.message}`)));
     console.log(`coldtier worker polling task queue ${s.temporal.taskQueue} on ${s.temporal.address} (namespace ${s.temporal.namespace})`);
     try {
       await worker.run();

@@ -33,7 +33,10 @@ const watermarkTs = new Gauge({ name: 'coldtier_watermark_timestamp_seconds', he
 /** How long a scrape waits for the lag and TTL reads (Prometheus' default scrape timeout is 10 s). */
 export const SCRAPE_WAIT_MS = 8_000;
 
-/** Reads one value per table from ClickHouse and Postgres into `into`, table by table (src/cli/lag.ts). */
+/**
+ * Reads one value per table from ClickHouse and Postgres into `into`, table by table (src/cli/lag.ts). It reports its own
+ * errors (the worker logs them); a read that fails leaves the last values in place.
+ */
 export type TableValuesSource<V> = (into: Map<string, V>) => Promise<unknown>;
 
 /**

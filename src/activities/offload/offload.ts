@@ -12,7 +12,7 @@ import { commitAppend } from '../commit';
 import { activityIdentity, log, warn } from '../context';
 import { cycleProgress } from './progress';
 import { recordRowsLost } from '../../db/rows-lost';
-import { lostRows } from '../ttl-guard';
+import { lostRows, type LostRows } from '../ttl-guard';
 import type { ActivityDeps } from '../deps';
 import { runAttempt, type Attempt } from '../liveness';
 import { ensureTable, sourceSchema } from '../tables';
@@ -82,13 +82,14 @@ async function offloadLocked(deps: ActivityDeps, live: Attempt, cfg: TableConfig
   // (values and committed_to) cannot make a cycle read a committed range again.
   lo = wm ? await maxKey(ch, key, await maxKey(ch, key, expected, wm.committedTo), recordedWatermark(table.metadata)) : boundWithoutWatermark(cfg.name, table.metadata);
   result.watermarkFrom ??= expected;
+  // Lost rows are kept in Postgres, so the audit still reports a loss after later offloads moved the watermark past it.
+  const keepLost = (lost: LostRows) => recordRowsLost(pool, id, lost).catch((err: Error) => warn('could not record the lost rows in coldtier_rows_lost (the result still reports them; check DATABASE_URL and the Postgres server)', { table: cfg.name, reason: err.message }));
   // The TTL guard: rows ClickHouse deleted before they were offloaded are reported, not passed over in silence.
   const lost = await lostRows(ch, cfg, key, lo).catch((err: Error) => (log('TTL guard not run', { table: cfg.name, reason: err.message }), null));
   if (lost) {
     result.rowsLost = lost.message;
     log('rows lost to the ClickHouse TTL', { table: cfg.name, rowsLost: lost.message });
-    // Kept in Postgres, so the audit still reports the loss after later offloads moved the watermark past the gap.
-    await recordRowsLost(pool, id, lost).catch((err: Error) => warn('could not record the lost rows in coldtier_rows_lost (the result still reports them; check DATABASE_URL and the Postgres server)', { table: cfg.name, reason: err.message }));
+    await keepLost(lost);
   }
   const cycleTo: Bound | null = mine.length
     ? (JSON.parse(mine[0]!.summary![SUMMARY.cycleTo]!) as Bound)
@@ -129,7 +130,7 @@ async function offloadLocked(deps: ActivityDeps, live: Attempt, cfg: TableConfig
       const lost = { from: lo ?? [], to: hi.values, message: `rows lost in ${cfg.name}: the rows of ${cfg.source} with (${key.columns.join(', ')}) above (${(lo ?? []).join(', ')}) up to (${hi.values.join(', ')}) were there when the batch was bounded but gone when it was read (ClickHouse's TTL?); they cannot be offloaded or repaired from ClickHouse` };
       result.rowsLost = [result.rowsLost, lost.message].filter(Boolean).join('; ');
       warn(lost.message, { table: cfg.name });
-      await recordRowsLost(pool, id, lost).catch((err: Error) => warn('could not record the lost rows in coldtier_rows_lost (the result still reports them; check DATABASE_URL and the Postgres server)', { table: cfg.name, reason: err.message }));
+      await keepLost(lost);
       lo = hi.values;
       continue;
     }
